@@ -1,0 +1,32 @@
+/* File and fd helpers. Leaf helpers return -errno; callers that know the
+ * path build the error object. */
+#pragma once
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* write(2) until all of buf is written or an error other than EINTR. */
+int cell_write_all(int fd, const void *buf, size_t len);
+
+/* Reads the whole of fd into a NUL-terminated heap buffer. */
+int cell_read_all(int fd, char **out, size_t *len);
+
+/* Reads a (small) file relative to dirfd. */
+int cell_read_file_at(int dirfd, const char *path, char **out, size_t *len);
+
+/* Opens path relative to dirfd O_WRONLY|O_TRUNC and writes the string. */
+int cell_write_file_at(int dirfd, const char *path, const char *data, size_t len);
+
+/* Writes to a temporary file beside path and renames it into place, so a
+ * reader sees the old content or the new, never a torn one. */
+int cell_write_file_atomic_at(int dirfd, const char *path, const char *data, size_t len,
+                              mode_t mode);
+
+/* Closes every fd >= from except those listed in keep (sorted or not). */
+int cell_close_fds_from(int from, const int *keep, size_t nkeep);
+
+int cell_set_cloexec(int fd, int on);
+
+/* Removes a directory tree relative to dirfd, not following symlinks and not
+ * crossing into other mounts. Missing is success. */
+int cell_rm_rf_at(int dirfd, const char *path);

@@ -1,0 +1,98 @@
+/* Cgroups: one interface, a driver per layout (v1, hybrid = v1 controllers +
+ * cgroup2 at /sys/fs/cgroup/unified, pure v2). The runtime core only calls
+ * the functions below; the drivers fill struct cell_cgroup_ops. */
+#pragma once
+
+#include "base/error.h"
+#include "runtime/spec.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+enum cell_cgroup_layout {
+    CELL_CGROUP_V1,     /* only v1 hierarchies */
+    CELL_CGROUP_HYBRID, /* v1 controllers + cgroup2 at /sys/fs/cgroup/unified */
+    CELL_CGROUP_V2,     /* cgroup2 at /sys/fs/cgroup */
+};
+
+/* One hierarchy the container is in, as the container's /sys/fs/cgroup view
+ * needs it. */
+struct cell_cgroup_hier {
+    char *name;     /* entry under /sys/fs/cgroup: "memory", "cpu,cpuacct", "systemd",
+                       "unified"; "" for pure v2 (mounted at /sys/fs/cgroup itself) */
+    char *fstype;   /* "cgroup" or "cgroup2" */
+    char *options;  /* mount data for a v1 hierarchy: "memory", "name=systemd"; NULL for v2 */
+    char *host_dir; /* the container's cgroup directory on the host */
+};
+
+struct cell_cgroup {
+    enum cell_cgroup_layout layout;
+    char *path; /* the container's cgroup path, absolute within each hierarchy: "/cell/ID" */
+    struct cell_cgroup_hier *hiers;
+    size_t n_hiers;
+    const struct cell_cgroup_ops *ops;
+};
+
+struct cell_cgroup_ops {
+    const char *name; /* "v1" or "v2" */
+    /* mkdir the cgroup in every hierarchy (parents included) and write the
+     * limits; on failure remove whatever this call made. */
+    int (*create)(struct cell_cgroup *cg, const struct cell_resources *res, cell_err_t *err);
+    /* Opens what a process needs to put itself in the cgroup: on v1 an
+     * O_WRONLY fd of "tasks" per hierarchy (the child writes "0" to each;
+     * moving only the calling thread skips the threadgroup rwsem and with it
+     * the RCU grace period that a parent's cgroup.procs write waits for after
+     * idle); on v2 an O_PATH|O_DIRECTORY fd of the cgroup for
+     * clone3(CLONE_INTO_CGROUP) in *clone_fd (else -1). */
+    int (*open_join_fds)(struct cell_cgroup *cg, int **fds, size_t *n, int *clone_fd,
+                         cell_err_t *err);
+    /* Moves pid (and its threads) into the cgroup in every hierarchy. */
+    int (*attach)(struct cell_cgroup *cg, pid_t pid, cell_err_t *err);
+    int (*update)(struct cell_cgroup *cg, const struct cell_resources *res, cell_err_t *err);
+    /* Lists the pids in the cgroup (from cgroup.procs of one hierarchy). */
+    int (*pids)(struct cell_cgroup *cg, pid_t **pids, size_t *n, cell_err_t *err);
+    int (*freeze)(struct cell_cgroup *cg, bool frozen, cell_err_t *err);
+    /* True when the memory limit's OOM killer fired in this cgroup. */
+    int (*oom_killed)(struct cell_cgroup *cg, bool *killed, cell_err_t *err);
+    /* rmdir in every hierarchy, children first; missing is success. */
+    int (*destroy)(struct cell_cgroup *cg, cell_err_t *err);
+};
+
+int cell_cgroup_detect_layout(enum cell_cgroup_layout *out, cell_err_t *err);
+
+/* Resolves the container's cgroup from linux.cgroupsPath (NULL: "/cell/<id>";
+ * relative: under "/cell") for the host's layout. Makes nothing yet. */
+int cell_cgroup_new(const char *cgroups_path, const char *id, struct cell_cgroup **out,
+                    cell_err_t *err);
+
+/* Saves / restores what delete, kill and ps need, in the container's state. */
+json_t *cell_cgroup_to_json(const struct cell_cgroup *cg);
+int cell_cgroup_from_json(json_t *obj, struct cell_cgroup **out, cell_err_t *err);
+
+/* Thin dispatchers over cg->ops, so callers never touch the table. */
+int cell_cgroup_create(struct cell_cgroup *cg, const struct cell_resources *res, cell_err_t *err);
+int cell_cgroup_open_join_fds(struct cell_cgroup *cg, int **fds, size_t *n, int *clone_fd,
+                              cell_err_t *err);
+int cell_cgroup_attach(struct cell_cgroup *cg, pid_t pid, cell_err_t *err);
+int cell_cgroup_update(struct cell_cgroup *cg, const struct cell_resources *res, cell_err_t *err);
+int cell_cgroup_pids(struct cell_cgroup *cg, pid_t **pids, size_t *n, cell_err_t *err);
+int cell_cgroup_freeze(struct cell_cgroup *cg, bool frozen, cell_err_t *err);
+int cell_cgroup_oom_killed(struct cell_cgroup *cg, bool *killed, cell_err_t *err);
+int cell_cgroup_destroy(struct cell_cgroup *cg, cell_err_t *err);
+/* Sends sig to every process in the cgroup. */
+int cell_cgroup_kill_all(struct cell_cgroup *cg, int sig, cell_err_t *err);
+
+void cell_cgroup_free(struct cell_cgroup *cg);
+static inline void cell_cgroup_freep(struct cell_cgroup **p)
+{
+    if (*p)
+        cell_cgroup_free(*p);
+}
+#define _cleanup_cgroup_ __attribute__((cleanup(cell_cgroup_freep)))
+
+extern const struct cell_cgroup_ops cell_cgroup_v1_ops;
+extern const struct cell_cgroup_ops cell_cgroup_v2_ops;
+
+/* Where the hierarchies are mounted; tests point it at a temporary tree. */
+extern const char *cell_cgroup_mountpoint; /* default "/sys/fs/cgroup" */
