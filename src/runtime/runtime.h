@@ -1,0 +1,59 @@
+/* The OCI runtime's public interface: what src/cli (cell-runtime) and
+ * src/engine (cell) call. A container is named by (root, id); its state lives
+ * in <root>/<id>/. Nothing here prints or exits. */
+#pragma once
+
+#include "base/error.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#define CELL_RUNTIME_DEFAULT_ROOT "/run/cell-runtime"
+#define CELL_OCI_VERSION          "1.2.0"
+
+struct cell_create_opts {
+    const char *root;           /* state root; NULL = CELL_RUNTIME_DEFAULT_ROOT */
+    const char *id;
+    const char *bundle;         /* NULL = current directory */
+    const char *pid_file;       /* write the init's host pid here (created atomically) */
+    const char *console_socket; /* AF_UNIX socket that receives the pty master */
+    bool no_pivot;              /* chroot(2) instead of pivot_root(2) */
+    bool no_new_keyring;
+    int preserve_fds;           /* pass fds 3 .. 3+N-1 into the container */
+    bool detach;                /* run -d: return once the process has started */
+    bool keep;                  /* run --keep: do not delete the container after it exits */
+    bool systemd_cgroup;
+};
+
+/* create: the container's init is set up and waits at the create/start gate. */
+int cell_runtime_create(const struct cell_create_opts *o, cell_err_t *err);
+/* start: opens the gate; the user's process runs. */
+int cell_runtime_start(const char *root, const char *id, cell_err_t *err);
+/* run: create + start. Without detach, waits for the process and stores its
+ * wait status as an exit code (128+signal when killed) in *exit_code, then
+ * deletes the container unless keep. */
+int cell_runtime_run(const struct cell_create_opts *o, int *exit_code, cell_err_t *err);
+
+/* The state object of runtime.md "State" (ociVersion, id, status, pid, bundle,
+ * annotations) plus runc's rootfs, created and owner. NULL on error. */
+json_t *cell_runtime_state(const char *root, const char *id, cell_err_t *err);
+/* An array of state objects, one per container under root (empty if none). */
+json_t *cell_runtime_list(const char *root, cell_err_t *err);
+
+int cell_runtime_kill(const char *root, const char *id, int sig, bool all, cell_err_t *err);
+/* Refuses a created or running container unless force, which kills it
+ * first. Removes cgroups and state. */
+int cell_runtime_delete(const char *root, const char *id, bool force, cell_err_t *err);
+
+/* `spec`: runc's default config.json (rootless variant when asked). */
+json_t *cell_runtime_default_spec(bool rootless);
+/* `features`: features.md structure. */
+json_t *cell_runtime_features(void);
+
+/* "KILL", "SIGKILL", "kill", "9" -> 9; -1 when unknown. */
+int cell_signal_from_string(const char *s);
+const char *cell_signal_name(int sig); /* "SIGKILL"; NULL when unknown */
+
+/* Container ids: [A-Za-z0-9][A-Za-z0-9_.+-]*, at most 1024 bytes. */
+bool cell_id_valid(const char *id);
