@@ -1,4 +1,3 @@
-#define _GNU_SOURCE
 #include "base/path.h"
 #include "base/cleanup.h"
 
