@@ -1,1 +1,615 @@
-/* placeholder: being written */
+/* Lifecycle (runtime.md "Operations"): create, start, run, state, kill,
+ * delete, list. These run in the runtime process on the host; the
+ * container's side is init.c. */
+#include "base/cleanup.h"
+#include "base/fd.h"
+#include "runtime/container.h"
+#include "runtime/ns.h"
+#include "runtime/process.h"
+#include "runtime/runtime.h"
+#include "runtime/state.h"
+#include "runtime/sync.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/sched.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+bool cell_id_valid(const char *id)
+{
+    size_t len = id ? strlen(id) : 0;
+    if (len == 0 || len > 1024 || !strcmp(id, ".") || !strcmp(id, ".."))
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        char ch = id[i];
+        bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+                  (i > 0 && (ch == '_' || ch == '.' || ch == '+' || ch == '-'));
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+static const char *root_or_default(const char *root)
+{
+    return root ? root : CELL_RUNTIME_DEFAULT_ROOT;
+}
+
+static char *now_rfc3339(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    struct tm tm;
+    gmtime_r(&ts.tv_sec, &tm);
+    char buf[64];
+    size_t n = strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(buf + n, sizeof buf - n, ".%09ldZ", ts.tv_nsec);
+    return strdup(buf);
+}
+
+/* Everything create made, released in reverse by container_undo. */
+struct creation {
+    struct cell_container c;
+    int rootfd, dirfd, parent_sync;
+    pid_t child; /* the cloned process (the intermediate on the two-stage path) */
+    pid_t init;  /* the container's init */
+    bool dir_made, cgroup_made;
+};
+
+static void creation_init(struct creation *k, const struct cell_create_opts *o)
+{
+    memset(k, 0, sizeof *k);
+    k->c.opts = o;
+    k->c.id = o->id;
+    k->c.sync_fd = k->c.gate_fd = k->c.cg_clone_fd = k->c.dev_null_fd = -1;
+    for (int t = 0; t < CELL_NS_COUNT; t++)
+        k->c.ns_fds[t] = -1;
+    k->rootfd = k->dirfd = k->parent_sync = -1;
+}
+
+static void close_join_fds(struct cell_container *c)
+{
+    for (size_t i = 0; i < c->n_cg_join_fds; i++)
+        close(c->cg_join_fds[i]);
+    free(c->cg_join_fds);
+    c->cg_join_fds = NULL;
+    c->n_cg_join_fds = 0;
+    if (c->cg_clone_fd >= 0)
+        close(c->cg_clone_fd);
+    c->cg_clone_fd = -1;
+}
+
+static void reap(pid_t pid)
+{
+    while (pid > 0 && waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+        ;
+}
+
+/* Called on every failure after the state dir was made: nothing is left. */
+static void creation_undo(struct creation *k)
+{
+    if (k->init > 0)
+        kill(k->init, SIGKILL);
+    if (k->child > 0 && k->child != k->init)
+        kill(k->child, SIGKILL);
+    reap(k->child);
+    if (k->init != k->child)
+        reap(k->init);
+    if (k->cgroup_made)
+        cell_cgroup_destroy(k->c.cg, NULL);
+    if (k->dir_made)
+        cell_state_remove(k->rootfd, k->c.id, NULL);
+}
+
+static void creation_free(struct creation *k)
+{
+    struct cell_container *c = &k->c;
+    close_join_fds(c);
+    cell_ns_close(c);
+    if (c->sync_fd >= 0)
+        close(c->sync_fd);
+    if (c->gate_fd >= 0)
+        close(c->gate_fd);
+    if (k->parent_sync >= 0)
+        close(k->parent_sync);
+    if (k->dirfd >= 0)
+        close(k->dirfd);
+    if (k->rootfd >= 0)
+        close(k->rootfd);
+    if (c->cg)
+        cell_cgroup_free(c->cg);
+    if (c->spec)
+        cell_spec_free(c->spec);
+    free(c->bundle);
+    free(c->rootfs);
+}
+
+static int resolve_paths(struct creation *k, cell_err_t *err)
+{
+    struct cell_container *c = &k->c;
+    const char *bundle = c->opts->bundle ? c->opts->bundle : ".";
+    c->bundle = realpath(bundle, NULL);
+    if (!c->bundle)
+        return cell_error(err, errno, "bundle %s", bundle);
+    int r = cell_spec_load(c->bundle, &c->spec, err);
+    if (r < 0)
+        return r;
+    char path[PATH_MAX];
+    const char *root = c->spec->root_path;
+    if (snprintf(path, sizeof path, "%s/%s", c->bundle, root) >= (int)sizeof path)
+        return cell_error(err, ENAMETOOLONG, "rootfs %s", root);
+    c->rootfs = realpath(root[0] == '/' ? root : path, NULL);
+    struct stat st;
+    if (!c->rootfs || stat(c->rootfs, &st) < 0)
+        return cell_error(err, errno, "rootfs %s", root[0] == '/' ? root : path);
+    if (!S_ISDIR(st.st_mode))
+        return cell_error(err, ENOTDIR, "rootfs %s", c->rootfs);
+    return 0;
+}
+
+/* Checks that need no kernel object, so a bad config makes nothing. */
+static int validate_spec(const struct cell_spec *spec, cell_err_t *err)
+{
+    if (!spec->has_process)
+        return cell_error(err, 0, "config.json: process: required to create a container");
+    const struct cell_namespace *uts = &spec->linux.ns[CELL_NS_UTS];
+    if ((spec->hostname || spec->domainname) && !(uts->present && !uts->path))
+        return cell_error(err, 0, "config.json: hostname: needs a new uts namespace");
+    const struct cell_namespace *user = &spec->linux.ns[CELL_NS_USER];
+    if (user->present && !user->path && spec->linux.n_uid_mappings == 0)
+        return cell_error(err, 0, "config.json: linux.uidMappings: required with a new user namespace");
+    if (spec->process.terminal)
+        return cell_error(err, 0, "config.json: process.terminal: not supported yet");
+    return 0;
+}
+
+static int make_state_dir(struct creation *k, cell_err_t *err)
+{
+    const char *id = k->c.id;
+    if (mkdirat(k->rootfd, id, 0711) < 0) {
+        if (errno == EEXIST)
+            return cell_error(err, 0, "container \"%s\" already exists", id);
+        return cell_error(err, errno, "make state of \"%s\"", id);
+    }
+    k->dir_made = true;
+    k->dirfd = cell_state_dir_open(k->rootfd, id, err);
+    return k->dirfd < 0 ? k->dirfd : 0;
+}
+
+static int make_cgroup(struct creation *k, cell_err_t *err)
+{
+    struct cell_container *c = &k->c;
+    int r = cell_cgroup_new(c->spec->linux.cgroups_path, c->id, &c->cg, err);
+    if (r < 0)
+        return r;
+    r = cell_cgroup_create(c->cg, &c->spec->linux.resources, err);
+    if (r < 0)
+        return r;
+    k->cgroup_made = true;
+    return cell_cgroup_open_join_fds(c->cg, &c->cg_join_fds, &c->n_cg_join_fds, &c->cg_clone_fd,
+                                     err);
+}
+
+static int make_channels(struct creation *k, bool gate_fifo, cell_err_t *err)
+{
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+        return cell_error(err, errno, "socketpair");
+    k->parent_sync = sv[0];
+    k->c.sync_fd = sv[1];
+    if (!gate_fifo)
+        return 0;
+    /* The init holds the fifo open read-write, so its read blocks until
+     * `start` writes, and `start` gets ENXIO once the init is gone. */
+    if (mkfifoat(k->dirfd, "exec.fifo", 0600) < 0)
+        return cell_error(err, errno, "make exec.fifo");
+    k->c.gate_fd = openat(k->dirfd, "exec.fifo", O_RDWR | O_CLOEXEC);
+    if (k->c.gate_fd < 0)
+        return cell_error(err, errno, "open exec.fifo");
+    return 0;
+}
+
+static pid_t clone_init(struct cell_container *c)
+{
+    unsigned long flags = c->clone_flags;
+    struct clone_args args = {.exit_signal = SIGCHLD};
+    if (c->cg_clone_fd >= 0) {
+        /* Born in its cgroup: the cgroup namespace can come with the clone. */
+        flags |= CLONE_INTO_CGROUP;
+        if (!c->two_stage) {
+            flags |= c->unshare_flags & CLONE_NEWCGROUP;
+            c->unshare_flags &= ~(unsigned long)CLONE_NEWCGROUP;
+        }
+        args.cgroup = (uint64_t)c->cg_clone_fd;
+    }
+    args.flags = flags;
+    pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof args);
+    if (pid < 0 && errno == ENOSYS && c->cg_clone_fd < 0)
+        pid = (pid_t)syscall(SYS_clone, flags | SIGCHLD, 0, 0, 0, 0);
+    return pid;
+}
+
+static int record_state(struct creation *k, cell_err_t *err)
+{
+    struct cell_container *c = &k->c;
+    _cleanup_free_ char *created = now_rfc3339();
+    json_t *annotations = json_object();
+    for (size_t i = 0; i < c->spec->n_annotations; i++)
+        json_object_set_new(annotations, c->spec->annotations[i].key,
+                            json_string(c->spec->annotations[i].value));
+    struct cell_state st = {
+        .id = (char *)c->id,
+        .pid = k->init,
+        .starttime = cell_proc_starttime(k->init, NULL),
+        .bundle = c->bundle,
+        .rootfs = c->rootfs,
+        .created = created,
+        .owner = geteuid(),
+        .annotations = annotations,
+        .cgroup = cell_cgroup_to_json(c->cg),
+    };
+    int r = cell_state_write(k->dirfd, &st, err);
+    json_decref(st.annotations);
+    json_decref(st.cgroup);
+    return r;
+}
+
+static int write_pid_file(const char *path, pid_t pid, cell_err_t *err)
+{
+    if (!path)
+        return 0;
+    char buf[32];
+    int n = snprintf(buf, sizeof buf, "%d", pid);
+    int r = cell_write_file_atomic_at(AT_FDCWD, path, buf, (size_t)n, 0644);
+    if (r < 0)
+        return cell_error(err, -r, "pid file %s", path);
+    return 0;
+}
+
+/* The parent's half of setup: answer the init until it waits at the gate. */
+static int follow_setup(struct creation *k, cell_err_t *err)
+{
+    struct cell_container *c = &k->c;
+    int r;
+    if (!c->two_stage) {
+        k->init = k->child;
+        if ((r = record_state(k, err)) < 0)
+            return r;
+        if (c->userns) {
+            if ((r = cell_ns_write_mappings(k->child, c->spec, err)) < 0)
+                return r;
+            cell_sync_send(k->parent_sync, SYNC_USERNS_MAPPED, 0, NULL);
+        }
+    }
+    for (;;) {
+        struct cell_sync_msg msg;
+        r = cell_sync_expect(k->parent_sync, SYNC_CREATED, &msg, err);
+        if (r == 0 || msg.type == SYNC_ERROR || r != -EPROTO)
+            return r;
+        if (msg.type == SYNC_USERNS_READY) {
+            if ((r = cell_ns_write_mappings(msg.value, c->spec, err)) < 0)
+                return r;
+            cell_sync_send(k->parent_sync, SYNC_USERNS_MAPPED, 0, NULL);
+        } else if (msg.type == SYNC_INIT_PID) {
+            k->init = msg.value;
+            reap(k->child);
+            k->child = k->init;
+            if ((r = record_state(k, err)) < 0)
+                return r;
+        } else {
+            return r;
+        }
+        cell_error_clear(err);
+    }
+}
+
+static int create_container(struct creation *k, bool gate_fifo, cell_err_t *err)
+{
+    struct cell_container *c = &k->c;
+    int r;
+    if (!cell_id_valid(c->id))
+        return cell_error(err, 0, "invalid container id \"%s\"", c->id ? c->id : "");
+    if ((r = resolve_paths(k, err)) < 0 || (r = validate_spec(c->spec, err)) < 0)
+        return r;
+    k->rootfd = cell_state_root_open(root_or_default(c->opts->root), true, err);
+    if (k->rootfd < 0)
+        return k->rootfd;
+    if ((r = make_state_dir(k, err)) < 0 || (r = make_cgroup(k, err)) < 0 ||
+        (r = cell_ns_plan(c, err)) < 0 || (r = make_channels(k, gate_fifo, err)) < 0)
+        return r;
+    if (c->two_stage)
+        prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+    if ((r = cell_ns_prepare_parent(c, err)) < 0)
+        return r;
+    k->child = clone_init(c);
+    if (k->child < 0)
+        return cell_error(err, errno, "clone container init");
+    if (k->child == 0) {
+        close(k->parent_sync);
+        cell_init_main(c);
+    }
+    close_join_fds(c);
+    cell_ns_close(c);
+    close(c->sync_fd);
+    c->sync_fd = -1;
+    if ((r = cell_process_set_oom_score_adj(k->child, c->spec->process.oom_score_adj, err)) < 0 ||
+        (r = follow_setup(k, err)) < 0)
+        return r;
+    return write_pid_file(c->opts->pid_file, k->init, err);
+}
+
+int cell_runtime_create(const struct cell_create_opts *o, cell_err_t *err)
+{
+    struct creation k;
+    creation_init(&k, o);
+    int r = create_container(&k, true, err);
+    if (r < 0)
+        creation_undo(&k);
+    creation_free(&k);
+    return r;
+}
+
+static int open_gate(int dirfd, const char *id, cell_err_t *err)
+{
+    _cleanup_close_ int fd = openat(dirfd, "exec.fifo", O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENXIO)
+            return cell_error(err, 0, "container \"%s\" is not running", id);
+        return cell_error(err, errno, "container \"%s\": open exec.fifo", id);
+    }
+    if (write(fd, "0", 1) != 1)
+        return cell_error(err, errno, "container \"%s\": start", id);
+    unlinkat(dirfd, "exec.fifo", 0);
+    return 0;
+}
+
+int cell_runtime_start(const char *root, const char *id, cell_err_t *err)
+{
+    if (!cell_id_valid(id))
+        return cell_error(err, 0, "invalid container id \"%s\"", id ? id : "");
+    _cleanup_close_ int rootfd = cell_state_root_open(root_or_default(root), false, err);
+    if (rootfd < 0)
+        return cell_error(err, 0, "container \"%s\" does not exist", id);
+    _cleanup_close_ int dirfd = cell_state_dir_open(rootfd, id, err);
+    if (dirfd < 0)
+        return dirfd;
+    struct cell_state st;
+    int r = cell_state_read(dirfd, id, &st, err);
+    if (r < 0)
+        return r;
+    enum cell_status status = cell_state_status(dirfd, &st);
+    cell_state_clear(&st);
+    if (status != CELL_STATUS_CREATED)
+        return cell_error(err, 0, "container \"%s\" is %s, not created", id,
+                          cell_status_name(status));
+    return open_gate(dirfd, id, err);
+}
+
+static volatile pid_t forward_to;
+
+static void forward_signal(int sig)
+{
+    if (forward_to > 0)
+        kill(forward_to, sig);
+}
+
+/* A foreground run passes the signals a terminal or a supervisor sends on
+ * to the container, as runc does. */
+static void forward_signals(pid_t pid)
+{
+    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
+    forward_to = pid;
+    struct sigaction sa = {.sa_handler = forward_signal, .sa_flags = SA_RESTART};
+    for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
+        sigaction(sigs[i], &sa, NULL);
+}
+
+static int wait_exit_code(pid_t pid)
+{
+    int status = 0;
+    for (;;) {
+        pid_t w = waitpid(-1, &status, 0);
+        if (w == pid)
+            break;
+        if (w < 0 && errno != EINTR)
+            return 255;
+    }
+    if (WIFSIGNALED(status))
+        return 128 + WTERMSIG(status);
+    return WEXITSTATUS(status);
+}
+
+/* After SYNC_START, the socket closes on a successful execve (CLOEXEC);
+ * an error message means the exec failed. */
+static int release_and_confirm(struct creation *k, cell_err_t *err)
+{
+    cell_sync_send(k->parent_sync, SYNC_START, 0, NULL);
+    struct cell_sync_msg msg;
+    int r = cell_sync_recv(k->parent_sync, &msg);
+    if (r == -EPIPE)
+        return 0;
+    if (r == 0 && msg.type == SYNC_ERROR)
+        return cell_error(err, 0, "%s", msg.text);
+    return cell_error(err, r < 0 ? -r : EPROTO, "start container");
+}
+
+int cell_runtime_run(const struct cell_create_opts *o, int *exit_code, cell_err_t *err)
+{
+    struct creation k;
+    creation_init(&k, o);
+    int r = create_container(&k, false, err);
+    if (r == 0)
+        r = release_and_confirm(&k, err);
+    if (r < 0) {
+        creation_undo(&k);
+        creation_free(&k);
+        return r;
+    }
+    *exit_code = 0;
+    if (!o->detach) {
+        forward_signals(k.init);
+        *exit_code = wait_exit_code(k.init);
+        forward_to = 0;
+        if (!o->keep) {
+            k.init = k.child = 0;
+            creation_undo(&k);
+        }
+    }
+    creation_free(&k);
+    return 0;
+}
+
+/* Opens and reads a container's record; the lock is held while dirfd is. */
+static int load_container(const char *root, const char *id, int *rootfd, int *dirfd,
+                          struct cell_state *st, cell_err_t *err)
+{
+    if (!cell_id_valid(id))
+        return cell_error(err, 0, "invalid container id \"%s\"", id ? id : "");
+    *rootfd = cell_state_root_open(root_or_default(root), false, err);
+    if (*rootfd < 0)
+        return cell_error(err, 0, "container \"%s\" does not exist", id);
+    *dirfd = cell_state_dir_open(*rootfd, id, err);
+    if (*dirfd < 0)
+        return *dirfd;
+    return cell_state_read(*dirfd, id, st, err);
+}
+
+json_t *cell_runtime_state(const char *root, const char *id, cell_err_t *err)
+{
+    _cleanup_close_ int rootfd = -1, dirfd = -1;
+    struct cell_state st;
+    if (load_container(root, id, &rootfd, &dirfd, &st, err) < 0)
+        return NULL;
+    json_t *o = cell_state_to_json(&st, cell_state_status(dirfd, &st));
+    cell_state_clear(&st);
+    return o;
+}
+
+json_t *cell_runtime_list(const char *root, cell_err_t *err)
+{
+    json_t *list = json_array();
+    _cleanup_closedir_ DIR *d = opendir(root_or_default(root));
+    if (!d) {
+        if (errno == ENOENT)
+            return list;
+        json_decref(list);
+        cell_error(err, errno, "state root %s", root_or_default(root));
+        return NULL;
+    }
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (de->d_name[0] == '.' || !cell_id_valid(de->d_name))
+            continue;
+        json_t *o = cell_runtime_state(root, de->d_name, NULL);
+        if (o)
+            json_array_append_new(list, o);
+    }
+    return list;
+}
+
+static int load_cgroup(const struct cell_state *st, struct cell_cgroup **cg, cell_err_t *err)
+{
+    *cg = NULL;
+    if (!st->cgroup)
+        return 0;
+    return cell_cgroup_from_json(st->cgroup, cg, err);
+}
+
+static int signal_init(const struct cell_state *st, int sig, cell_err_t *err)
+{
+    /* A pidfd pins the process: after the start-time check, the signal
+     * cannot reach a recycled pid. */
+    _cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, st->pid, 0);
+    if (pidfd < 0)
+        return cell_error(err, errno == ESRCH ? 0 : errno, "container \"%s\" is not running",
+                          st->id);
+    if (cell_proc_starttime(st->pid, NULL) != st->starttime)
+        return cell_error(err, 0, "container \"%s\" is not running", st->id);
+    if (syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0)
+        return cell_error(err, errno, "signal container \"%s\"", st->id);
+    return 0;
+}
+
+int cell_runtime_kill(const char *root, const char *id, int sig, bool all, cell_err_t *err)
+{
+    _cleanup_close_ int rootfd = -1, dirfd = -1;
+    struct cell_state st;
+    int r = load_container(root, id, &rootfd, &dirfd, &st, err);
+    if (r < 0)
+        return r;
+    enum cell_status status = cell_state_status(dirfd, &st);
+    if (status != CELL_STATUS_CREATED && status != CELL_STATUS_RUNNING)
+        r = cell_error(err, 0, "container \"%s\" is not running", id);
+    else if (all) {
+        _cleanup_cgroup_ struct cell_cgroup *cg = NULL;
+        r = load_cgroup(&st, &cg, err);
+        if (r == 0 && cg)
+            r = cell_cgroup_kill_all(cg, sig, err);
+        else if (r == 0)
+            r = signal_init(&st, sig, err);
+    } else {
+        r = signal_init(&st, sig, err);
+    }
+    cell_state_clear(&st);
+    return r;
+}
+
+/* Waits until the init is gone or a zombie (our PID 1 may never reap it). */
+static void wait_stopped(int dirfd, const struct cell_state *st)
+{
+    for (int i = 0; i < 2000; i++) {
+        if (cell_state_status(dirfd, st) == CELL_STATUS_STOPPED)
+            return;
+        waitpid(st->pid, NULL, WNOHANG);
+        poll(NULL, 0, 1);
+    }
+}
+
+static int kill_everything(int dirfd, struct cell_state *st, struct cell_cgroup *cg)
+{
+    if (cg)
+        cell_cgroup_kill_all(cg, SIGKILL, NULL);
+    if (st->pid > 0 && cell_proc_starttime(st->pid, NULL) == st->starttime)
+        signal_init(st, SIGKILL, NULL);
+    wait_stopped(dirfd, st);
+    return 0;
+}
+
+int cell_runtime_delete(const char *root, const char *id, bool force, cell_err_t *err)
+{
+    _cleanup_close_ int rootfd = -1, dirfd = -1;
+    struct cell_state st;
+    int r = load_container(root, id, &rootfd, &dirfd, &st, err);
+    if (r < 0)
+        return r;
+    enum cell_status status = cell_state_status(dirfd, &st);
+    /* runc deletes a created container without --force: nothing of the
+     * user's has run yet. */
+    if (status == CELL_STATUS_RUNNING && !force) {
+        cell_state_clear(&st);
+        return cell_error(err, 0, "container \"%s\" is running: stop it or use --force", id);
+    }
+    _cleanup_cgroup_ struct cell_cgroup *cg = NULL;
+    r = load_cgroup(&st, &cg, err);
+    if (r == 0 && status != CELL_STATUS_STOPPED)
+        kill_everything(dirfd, &st, cg);
+    if (r == 0 && cg)
+        r = cell_cgroup_destroy(cg, err);
+    if (r == 0)
+        r = cell_state_remove(rootfd, id, err);
+    cell_state_clear(&st);
+    return r;
+}

@@ -1,1 +1,231 @@
-/* placeholder: being written */
+/* The container's init, from clone to execve. This file is the order of the
+ * steps; each step lives in a topic file. It runs in the child, which
+ * starts with the runtime's host credentials and, when a user namespace was
+ * cloned, all capabilities inside that namespace only. */
+#include "base/cleanup.h"
+#include "base/fd.h"
+#include "base/path.h"
+#include "runtime/container.h"
+#include "runtime/caps.h"
+#include "runtime/dev.h"
+#include "runtime/mount.h"
+#include "runtime/ns.h"
+#include "runtime/process.h"
+#include "runtime/sync.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef KEYCTL_JOIN_SESSION_KEYRING
+#define KEYCTL_JOIN_SESSION_KEYRING 1
+#endif
+
+/* First thing, while still the host's root: the v1 cgroup permission check
+ * passes for the host root moving itself, whatever namespace follows. */
+static int join_cgroup(struct cell_container *c, cell_err_t *err)
+{
+    for (size_t i = 0; i < c->n_cg_join_fds; i++) {
+        if (write(c->cg_join_fds[i], "0", 1) != 1)
+            return cell_error(err, errno, "join cgroup %s (%s)", c->cg->path,
+                              i < c->cg->n_hiers ? c->cg->hiers[i].name : "?");
+        close(c->cg_join_fds[i]);
+    }
+    c->n_cg_join_fds = 0;
+    return 0;
+}
+
+/* With a new user namespace, the parent writes the maps; then become the
+ * namespace's root so that files owned by the mapped root are ours. */
+static int become_userns_root(struct cell_container *c, cell_err_t *err)
+{
+    struct cell_sync_msg msg;
+    int r = cell_sync_expect(c->sync_fd, SYNC_USERNS_MAPPED, &msg, err);
+    if (r < 0)
+        return r;
+    if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+        return cell_error(err, errno, "become root in the user namespace (is 0 mapped?)");
+    return 0;
+}
+
+/* Two-stage path (see ns.c): join, unshare, and fork the init into the new
+ * pid namespace. Returns in the init; the intermediate exits here. */
+static int run_intermediate(struct cell_container *c, cell_err_t *err)
+{
+    int r = cell_ns_join(c, err);
+    if (r < 0)
+        return r;
+    if (c->userns) {
+        if (unshare(CLONE_NEWUSER) < 0)
+            return cell_error(err, errno, "make user namespace");
+        cell_sync_send(c->sync_fd, SYNC_USERNS_READY, getpid(), NULL);
+        if ((r = become_userns_root(c, err)) < 0)
+            return r;
+    }
+    unsigned long rest = c->unshare_flags & ~(unsigned long)(CLONE_NEWUSER | CLONE_NEWPID);
+    if (rest && unshare((int)rest) < 0)
+        return cell_error(err, errno, "make namespaces");
+    if (!(c->unshare_flags & CLONE_NEWPID))
+        return 0;
+    if (unshare(CLONE_NEWPID) < 0)
+        return cell_error(err, errno, "make pid namespace");
+    pid_t pid = fork();
+    if (pid < 0)
+        return cell_error(err, errno, "fork container init");
+    if (pid == 0)
+        return 0;
+    cell_sync_send(c->sync_fd, SYNC_INIT_PID, pid, NULL);
+    _exit(0);
+}
+
+static int enter_namespaces(struct cell_container *c, cell_err_t *err)
+{
+    if (c->two_stage)
+        return run_intermediate(c, err);
+    int r = c->userns ? become_userns_root(c, err) : 0;
+    if (r == 0)
+        r = cell_ns_join(c, err);
+    if (r == 0 && c->unshare_flags && unshare((int)c->unshare_flags) < 0)
+        r = cell_error(err, errno, "make cgroup namespace");
+    return r;
+}
+
+/* Through the host's /proc, before pivot_root: net.*, kernel.shm* and
+ * kernel.hostname resolve against the writer's own namespaces. */
+static int apply_sysctls(const struct cell_spec *spec, cell_err_t *err)
+{
+    for (size_t i = 0; i < spec->linux.n_sysctl; i++) {
+        const struct cell_key_value *kv = &spec->linux.sysctl[i];
+        char path[PATH_MAX] = "/proc/sys/";
+        size_t off = strlen(path);
+        for (const char *k = kv->key; *k && off < sizeof path - 1; k++)
+            path[off++] = *k == '.' ? '/' : *k;
+        path[off] = '\0';
+        if (strstr(kv->key, "..") || strchr(kv->key, '/'))
+            return cell_error(err, EINVAL, "linux.sysctl: invalid key \"%s\"", kv->key);
+        int r = cell_write_file_at(AT_FDCWD, path, kv->value, strlen(kv->value));
+        if (r < 0)
+            return cell_error(err, -r, "linux.sysctl: set %s=%s", kv->key, kv->value);
+    }
+    return 0;
+}
+
+static int set_names(const struct cell_spec *spec, cell_err_t *err)
+{
+    if (spec->hostname && sethostname(spec->hostname, strlen(spec->hostname)) < 0)
+        return cell_error(err, errno, "set hostname \"%s\"", spec->hostname);
+    if (spec->domainname && setdomainname(spec->domainname, strlen(spec->domainname)) < 0)
+        return cell_error(err, errno, "set domainname \"%s\"", spec->domainname);
+    return 0;
+}
+
+static int setup_rootfs(struct cell_container *c, cell_err_t *err)
+{
+    _cleanup_close_ int rootfd = cell_rootfs_prepare(c, err);
+    if (rootfd < 0)
+        return rootfd;
+    int r;
+    if ((r = cell_mounts_apply(c, rootfd, err)) < 0 || (r = cell_dev_setup(c, rootfd, err)) < 0 ||
+        (r = apply_sysctls(c->spec, err)) < 0)
+        return r;
+    /* cwd is made if missing, as runc does, while the root is writable. */
+    if (c->spec->process.cwd) {
+        _cleanup_close_ int cwd = cell_mkdir_in_root(rootfd, c->spec->process.cwd, 0755, err);
+        if (cwd < 0)
+            return cell_error_prepend(err, "process.cwd");
+    }
+    if ((r = cell_mounts_mask_paths(c, rootfd, err)) < 0)
+        return r;
+    return cell_rootfs_enter(c, rootfd, err);
+}
+
+static int join_session_keyring(struct cell_container *c, cell_err_t *err)
+{
+    if (c->opts->no_new_keyring)
+        return 0;
+    char name[64];
+    snprintf(name, sizeof name, "_ses.%.50s", c->id);
+    /* A kernel without keyrings or a user namespace's quota is not fatal:
+     * there is then no host keyring to hide either. */
+    if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, name) < 0 && errno != ENOSYS &&
+        errno != EDQUOT && errno != EACCES)
+        return cell_error(err, errno, "join session keyring");
+    return 0;
+}
+
+/* Leaves 0-2, the preserved fds and our own two open; everything else the
+ * caller had open is closed, so no host fd leaks in (CVE-2024-21626 class). */
+static int close_stray_fds(struct cell_container *c, cell_err_t *err)
+{
+    int first = 3 + c->opts->preserve_fds;
+    for (int fd = 3; fd < first; fd++)
+        cell_set_cloexec(fd, 0);
+    int keep[] = {c->sync_fd, c->gate_fd};
+    int r = cell_close_fds_from(first, keep, ARRAY_SIZE(keep));
+    if (r < 0)
+        return cell_error(err, -r, "close inherited fds");
+    return 0;
+}
+
+static int setup_process(struct cell_container *c, char **exe, cell_err_t *err)
+{
+    const struct cell_process *p = &c->spec->process;
+    int r;
+    if (p->cwd && chdir(p->cwd) < 0)
+        return cell_error(err, errno, "process.cwd: chdir %s", p->cwd);
+    if (setsid() < 0)
+        return cell_error(err, errno, "setsid");
+    if ((r = cell_process_set_rlimits(p, err)) < 0 || (r = join_session_keyring(c, err)) < 0 ||
+        (r = cell_caps_drop_bounding(&p->caps, err)) < 0 ||
+        (r = cell_process_switch_user(p, err)) < 0)
+        return r;
+    if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+        return cell_error(err, errno, "process.noNewPrivileges");
+    umask(p->umask == CELL_UNSET ? 022 : (mode_t)p->umask);
+    if ((r = cell_process_find_executable(p, exe, err)) < 0)
+        return r;
+    return close_stray_fds(c, err);
+}
+
+static int wait_at_gate(struct cell_container *c, cell_err_t *err)
+{
+    cell_sync_send(c->sync_fd, SYNC_CREATED, getpid(), NULL);
+    if (c->gate_fd < 0) {
+        struct cell_sync_msg msg;
+        return cell_sync_expect(c->sync_fd, SYNC_START, &msg, err);
+    }
+    char b;
+    for (;;) {
+        ssize_t n = read(c->gate_fd, &b, 1);
+        if (n == 1)
+            return 0;
+        if (n < 0 && errno == EINTR)
+            continue;
+        return cell_error(err, n < 0 ? errno : EPIPE, "wait for start");
+    }
+}
+
+void cell_init_main(struct cell_container *c)
+{
+    cell_err_t err = CELL_ERR_INIT;
+    _cleanup_free_ char *exe = NULL;
+    if (join_cgroup(c, &err) < 0 || enter_namespaces(c, &err) < 0 || setup_rootfs(c, &err) < 0 ||
+        set_names(c->spec, &err) < 0 || setup_process(c, &exe, &err) < 0 ||
+        wait_at_gate(c, &err) < 0)
+        cell_sync_die(c->sync_fd, &err);
+    execve(exe, c->spec->process.args, c->spec->process.env);
+    cell_error(&err, errno, "exec %s", exe);
+    /* run still listens and reports it; after create/start nobody does, so
+     * the container's stderr is the only place left to say it. */
+    if (c->gate_fd >= 0)
+        dprintf(2, "cell-runtime: %s\n", cell_error_text(&err));
+    cell_sync_die(c->sync_fd, &err);
+}

@@ -1,0 +1,24 @@
+/* The container's root filesystem: runs in the init, in its new mount
+ * namespace, before pivot_root. Every destination is resolved inside the
+ * root with openat2(RESOLVE_IN_ROOT) and mounted on the resulting fd. */
+#pragma once
+
+#include "runtime/container.h"
+
+/* Makes the host's mounts slave (or private) in this namespace so nothing
+ * propagates back, and bind-mounts the rootfs onto itself (pivot_root needs
+ * a mount point). Returns an O_PATH fd of the new root. */
+int cell_rootfs_prepare(struct cell_container *c, cell_err_t *err);
+
+/* Every entry of config.json "mounts", in order. */
+int cell_mounts_apply(struct cell_container *c, int rootfd, cell_err_t *err);
+
+/* linux.maskedPaths and linux.readonlyPaths. */
+int cell_mounts_mask_paths(struct cell_container *c, int rootfd, cell_err_t *err);
+
+/* root.readonly, then pivot_root (or chroot with --no-pivot), then
+ * rootfsPropagation on the new "/". */
+int cell_rootfs_enter(struct cell_container *c, int rootfd, cell_err_t *err);
+
+/* Mount attributes (MOUNT_ATTR_*) for the MS_* flags of an option list. */
+unsigned cell_mount_attrs_from_flags(unsigned long flags);

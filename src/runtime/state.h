@@ -1,0 +1,48 @@
+/* A container's record under the state root: <root>/<id>/state.json,
+ * written atomically, and exec.fifo while the init waits at the gate. */
+#pragma once
+
+#include "base/error.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct cell_state {
+    char *id;
+    pid_t pid;
+    unsigned long long starttime; /* /proc/PID/stat field 22: guards against pid reuse */
+    char *bundle;
+    char *rootfs;
+    char *created; /* RFC 3339 */
+    uid_t owner;
+    json_t *annotations; /* object or NULL */
+    json_t *cgroup;      /* cell_cgroup_to_json */
+};
+
+enum cell_status { CELL_STATUS_CREATING, CELL_STATUS_CREATED, CELL_STATUS_RUNNING,
+                   CELL_STATUS_STOPPED };
+
+const char *cell_status_name(enum cell_status s);
+
+/* Opens (creating with mkdir -p) the state root. */
+int cell_state_root_open(const char *root, bool create, cell_err_t *err);
+/* Opens <root>/<id> and takes its lock (flock, released on close). */
+int cell_state_dir_open(int rootfd, const char *id, cell_err_t *err);
+
+int cell_state_write(int dirfd, const struct cell_state *st, cell_err_t *err);
+int cell_state_read(int dirfd, const char *id, struct cell_state *st, cell_err_t *err);
+void cell_state_clear(struct cell_state *st);
+
+/* Stopped when the pid is gone, reused, or a zombie (PID 1 here may never
+ * reap it); created while exec.fifo exists; else running. */
+enum cell_status cell_state_status(int dirfd, const struct cell_state *st);
+
+/* The process's start time, 0 when it does not exist; *zombie set if Z/X. */
+unsigned long long cell_proc_starttime(pid_t pid, bool *zombie);
+
+/* The state object of runtime.md plus runc's rootfs, created, owner. */
+json_t *cell_state_to_json(const struct cell_state *st, enum cell_status status);
+
+/* Removes <root>/<id> and everything in it. */
+int cell_state_remove(int rootfd, const char *id, cell_err_t *err);

@@ -1,0 +1,35 @@
+/* Parent <-> container init messages over a SOCK_SEQPACKET socketpair.
+ * Errors inside the init travel back as text, so the user sees
+ * "mount proc on /proc: Operation not permitted" from the command they ran. */
+#pragma once
+
+#include "base/error.h"
+
+#include <sys/types.h>
+
+enum cell_sync_type {
+    SYNC_USERNS_READY = 1, /* child -> parent: unshared a user ns; value = pid to map */
+    SYNC_USERNS_MAPPED,    /* parent -> child: uid_map/gid_map written */
+    SYNC_INIT_PID,         /* intermediate -> parent: value = host pid of the init */
+    SYNC_CREATED,          /* init -> parent: set up, waiting at the gate */
+    SYNC_START,            /* parent -> init (run only): go */
+    SYNC_ERROR,            /* child -> parent: value = errno, text = message */
+};
+
+#define CELL_SYNC_TEXT_MAX 1024
+
+struct cell_sync_msg {
+    int type;
+    int value;
+    char text[CELL_SYNC_TEXT_MAX];
+};
+
+int cell_sync_send(int fd, int type, int value, const char *text);
+/* Receives one message; -EPIPE when the peer closed without a word. */
+int cell_sync_recv(int fd, struct cell_sync_msg *msg);
+/* Waits for a message of the given type; a SYNC_ERROR or a close turns into
+ * an error object. */
+int cell_sync_expect(int fd, int type, struct cell_sync_msg *msg, cell_err_t *err);
+
+/* Child side: report err to the parent and _exit. */
+__attribute__((noreturn)) void cell_sync_die(int fd, cell_err_t *err);
