@@ -90,6 +90,7 @@ struct cell_mount {
     bool idmap;        /* "idmap"/"ridmap" */
     struct cell_id_mapping *uid_mappings, *gid_mappings;
     size_t n_uid_mappings, n_gid_mappings;
+    bool idmap_recursive; /* "ridmap": idmap every mount of the bind tree */
 };
 
 struct cell_device {
@@ -239,6 +240,11 @@ int cell_spec_parse_resources(json_t *obj, const char *where, struct cell_resour
 void cell_resources_clear(struct cell_resources *r);
 
 void cell_spec_free(struct cell_spec *spec);
+
+/* Reads a uint64 from a raw field (seccomp argument values, ...). jansson
+ * cannot hold integers above INT64_MAX, so the parser keeps those in a tagged
+ * form that only this function understands. 0, or -EINVAL / -ERANGE. */
+int cell_spec_json_u64(const json_t *v, uint64_t *out);
 
 static inline void cell_spec_freep(struct cell_spec **p)
 {
