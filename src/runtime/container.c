@@ -9,6 +9,7 @@
 #include "runtime/runtime.h"
 #include "runtime/state.h"
 #include "runtime/sync.h"
+#include "runtime/terminal.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -64,9 +65,11 @@ static char *now_rfc3339(void)
 struct creation {
     struct cell_container c;
     int rootfd, dirfd, parent_sync;
+    int console_parent; /* foreground run with a terminal: receives the pty master */
     pid_t child; /* the cloned process (the intermediate on the two-stage path) */
     pid_t init;  /* the container's init */
     bool dir_made, cgroup_made;
+    bool relay_terminal; /* foreground run: the runtime relays the pty */
 };
 
 static void creation_init(struct creation *k, const struct cell_create_opts *o)
@@ -74,10 +77,10 @@ static void creation_init(struct creation *k, const struct cell_create_opts *o)
     memset(k, 0, sizeof *k);
     k->c.opts = o;
     k->c.id = o->id;
-    k->c.sync_fd = k->c.gate_fd = k->c.cg_clone_fd = k->c.dev_null_fd = -1;
+    k->c.sync_fd = k->c.gate_fd = k->c.cg_clone_fd = k->c.console_fd = k->c.pty_peer = -1;
     for (int t = 0; t < CELL_NS_COUNT; t++)
         k->c.ns_fds[t] = -1;
-    k->rootfd = k->dirfd = k->parent_sync = -1;
+    k->rootfd = k->dirfd = k->parent_sync = k->console_parent = -1;
 }
 
 static void close_join_fds(struct cell_container *c)
@@ -125,6 +128,10 @@ static void creation_free(struct creation *k)
         close(c->gate_fd);
     if (k->parent_sync >= 0)
         close(k->parent_sync);
+    if (k->console_parent >= 0)
+        close(k->console_parent);
+    if (c->console_fd >= 0)
+        close(c->console_fd);
     if (k->dirfd >= 0)
         close(k->dirfd);
     if (k->rootfd >= 0)
@@ -171,8 +178,6 @@ static int validate_spec(const struct cell_spec *spec, cell_err_t *err)
     const struct cell_namespace *user = &spec->linux.ns[CELL_NS_USER];
     if (user->present && !user->path && spec->linux.n_uid_mappings == 0)
         return cell_error(err, 0, "config.json: linux.uidMappings: required with a new user namespace");
-    if (spec->process.terminal)
-        return cell_error(err, 0, "config.json: process.terminal: not supported yet");
     return 0;
 }
 
@@ -219,6 +224,27 @@ static int make_channels(struct creation *k, bool gate_fifo, cell_err_t *err)
     k->c.gate_fd = openat(k->dirfd, "exec.fifo", O_RDWR | O_CLOEXEC);
     if (k->c.gate_fd < 0)
         return cell_error(err, errno, "open exec.fifo");
+    return 0;
+}
+
+/* The pty master goes to --console-socket; a foreground run without one
+ * keeps it and relays it to its own terminal, as runc does. */
+static int make_console_channel(struct creation *k, cell_err_t *err)
+{
+    const struct cell_create_opts *o = k->c.opts;
+    if (!k->c.spec->process.terminal)
+        return 0;
+    if (o->console_socket) {
+        k->c.console_fd = cell_terminal_connect(o->console_socket, err);
+        return k->c.console_fd < 0 ? k->c.console_fd : 0;
+    }
+    if (!k->relay_terminal)
+        return cell_error(err, 0, "process.terminal: --console-socket is required");
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+        return cell_error(err, errno, "socketpair");
+    k->console_parent = sv[0];
+    k->c.console_fd = sv[1];
     return 0;
 }
 
@@ -328,7 +354,8 @@ static int create_container(struct creation *k, bool gate_fifo, cell_err_t *err)
     if (k->rootfd < 0)
         return k->rootfd;
     if ((r = make_state_dir(k, err)) < 0 || (r = make_cgroup(k, err)) < 0 ||
-        (r = cell_ns_plan(c, err)) < 0 || (r = make_channels(k, gate_fifo, err)) < 0)
+        (r = cell_ns_plan(c, err)) < 0 || (r = make_channels(k, gate_fifo, err)) < 0 ||
+        (r = make_console_channel(k, err)) < 0)
         return r;
     if (c->two_stage)
         prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
@@ -345,6 +372,9 @@ static int create_container(struct creation *k, bool gate_fifo, cell_err_t *err)
     cell_ns_close(c);
     close(c->sync_fd);
     c->sync_fd = -1;
+    if (c->console_fd >= 0)
+        close(c->console_fd);
+    c->console_fd = -1;
     if ((r = cell_process_set_oom_score_adj(k->child, c->spec->process.oom_score_adj, err)) < 0 ||
         (r = follow_setup(k, err)) < 0)
         return r;
@@ -450,8 +480,12 @@ int cell_runtime_run(const struct cell_create_opts *o, int *exit_code, cell_err_
 {
     struct creation k;
     creation_init(&k, o);
+    k.relay_terminal = !o->detach;
     int r = create_container(&k, false, err);
-    if (r == 0)
+    _cleanup_close_ int master = -1;
+    if (r == 0 && k.console_parent >= 0)
+        r = master = cell_terminal_recv_master(k.console_parent, err);
+    if (r >= 0)
         r = release_and_confirm(&k, err);
     if (r < 0) {
         creation_undo(&k);
@@ -461,7 +495,7 @@ int cell_runtime_run(const struct cell_create_opts *o, int *exit_code, cell_err_
     *exit_code = 0;
     if (!o->detach) {
         forward_signals(k.init);
-        *exit_code = wait_exit_code(k.init);
+        *exit_code = master >= 0 ? cell_terminal_relay(master, k.init) : wait_exit_code(k.init);
         forward_to = 0;
         if (!o->keep) {
             k.init = k.child = 0;

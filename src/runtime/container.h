@@ -26,7 +26,8 @@ struct cell_container {
     bool userns;         /* a new user namespace is made */
     int sync_fd;         /* the child's end */
     int gate_fd;         /* create: exec.fifo opened O_RDWR; run: -1 (gate is sync_fd) */
-    int dev_null_fd;     /* host /dev/null for masking in a user ns, or -1 */
+    int console_fd;      /* process.terminal: where the pty master is sent, or -1 */
+    int pty_peer;        /* init: the container's side of the pty, or -1 */
 };
 
 /* init.c: the container's init; runs in the child after clone, never returns. */

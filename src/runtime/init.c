@@ -12,6 +12,7 @@
 #include "runtime/ns.h"
 #include "runtime/process.h"
 #include "runtime/sync.h"
+#include "runtime/terminal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -127,6 +128,16 @@ static int set_names(const struct cell_spec *spec, cell_err_t *err)
     return 0;
 }
 
+static int open_terminal(struct cell_container *c, int rootfd, cell_err_t *err)
+{
+    if (c->console_fd < 0)
+        return 0;
+    c->pty_peer = cell_terminal_open(rootfd, &c->spec->process, c->console_fd, err);
+    close(c->console_fd);
+    c->console_fd = -1;
+    return c->pty_peer < 0 ? c->pty_peer : 0;
+}
+
 static int setup_rootfs(struct cell_container *c, cell_err_t *err)
 {
     _cleanup_close_ int rootfd = cell_rootfs_prepare(c, err);
@@ -134,7 +145,7 @@ static int setup_rootfs(struct cell_container *c, cell_err_t *err)
         return rootfd;
     int r;
     if ((r = cell_mounts_apply(c, rootfd, err)) < 0 || (r = cell_dev_setup(c, rootfd, err)) < 0 ||
-        (r = apply_sysctls(c->spec, err)) < 0)
+        (r = apply_sysctls(c->spec, err)) < 0 || (r = open_terminal(c, rootfd, err)) < 0)
         return r;
     /* cwd is made if missing, as runc does, while the root is writable. */
     if (c->spec->process.cwd) {
@@ -183,6 +194,8 @@ static int setup_process(struct cell_container *c, char **exe, cell_err_t *err)
         return cell_error(err, errno, "process.cwd: chdir %s", p->cwd);
     if (setsid() < 0)
         return cell_error(err, errno, "setsid");
+    if (c->pty_peer >= 0 && (r = cell_terminal_attach(c->pty_peer, err)) < 0)
+        return r;
     if ((r = cell_process_set_rlimits(p, err)) < 0 || (r = join_session_keyring(c, err)) < 0 ||
         (r = cell_caps_drop_bounding(&p->caps, err)) < 0 ||
         (r = cell_process_switch_user(p, err)) < 0)

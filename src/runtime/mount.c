@@ -302,7 +302,7 @@ static int mask_one(int rootfd, const char *path, cell_err_t *err)
     _cleanup_close_ int mfd = -1;
     if (S_ISDIR(st.st_mode)) {
         struct cell_mount m = {.destination = (char *)path, .type = "tmpfs", .source = "tmpfs"};
-        mfd = make_fs_mount(&m, "tmpfs", "size=0,nr_inodes=1", MS_RDONLY, err);
+        mfd = make_fs_mount(&m, "tmpfs", NULL, MS_RDONLY, err);
         if (mfd < 0)
             return mfd;
     } else {

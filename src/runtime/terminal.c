@@ -1,0 +1,203 @@
+#include "runtime/terminal.h"
+#include "base/cleanup.h"
+#include "base/fd.h"
+#include "base/path.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+int cell_terminal_connect(const char *socket_path, cell_err_t *err)
+{
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    if (strlen(socket_path) >= sizeof addr.sun_path)
+        return cell_error(err, ENAMETOOLONG, "console socket %s", socket_path);
+    strcpy(addr.sun_path, socket_path);
+    _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof addr) < 0)
+        return cell_error(err, errno, "console socket %s", socket_path);
+    return TAKE_FD(fd);
+}
+
+static int send_fd(int sock, int fd)
+{
+    char byte = 0;
+    struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+    union {
+        char buf[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } u;
+    memset(&u, 0, sizeof u);
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+                         .msg_controllen = sizeof u.buf};
+    struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+    cmsg->cmsg_level = SOL_SOCKET;
+    cmsg->cmsg_type = SCM_RIGHTS;
+    cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cmsg), &fd, sizeof fd);
+    return sendmsg(sock, &msg, MSG_NOSIGNAL) < 0 ? -errno : 0;
+}
+
+int cell_terminal_recv_master(int sock, cell_err_t *err)
+{
+    char byte;
+    struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+    union {
+        char buf[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } u;
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+                         .msg_controllen = sizeof u.buf};
+    ssize_t n;
+    while ((n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
+        ;
+    struct cmsghdr *cmsg = n > 0 ? CMSG_FIRSTHDR(&msg) : NULL;
+    if (!cmsg || cmsg->cmsg_type != SCM_RIGHTS)
+        return cell_error(err, n < 0 ? errno : EPROTO, "receive the terminal from the container");
+    int fd;
+    memcpy(&fd, CMSG_DATA(cmsg), sizeof fd);
+    return fd;
+}
+
+static int bind_console(int rootfd, int ptn, cell_err_t *err)
+{
+    char pts[64];
+    snprintf(pts, sizeof pts, "/dev/pts/%d", ptn);
+    _cleanup_close_ int src = cell_open_in_root(rootfd, pts, O_PATH, err);
+    if (src < 0)
+        return src;
+    _cleanup_close_ int dst = cell_mkfile_in_root(rootfd, "/dev/console", 0600, err);
+    if (dst < 0)
+        return dst;
+    _cleanup_close_ int mfd = open_tree(src, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+    if (mfd < 0 ||
+        move_mount(mfd, "", dst, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+        return cell_error(err, errno, "bind %s on /dev/console", pts);
+    return 0;
+}
+
+int cell_terminal_open(int rootfd, const struct cell_process *p, int console_fd, cell_err_t *err)
+{
+    _cleanup_close_ int master = cell_open_in_root(rootfd, "/dev/ptmx", O_RDWR | O_NOCTTY, err);
+    if (master < 0)
+        return cell_error_prepend(err, "process.terminal");
+    int unlock = 0, ptn = -1;
+    if (ioctl(master, TIOCSPTLCK, &unlock) < 0 || ioctl(master, TIOCGPTN, &ptn) < 0)
+        return cell_error(err, errno, "process.terminal: unlock pty");
+    /* TIOCGPTPEER opens the peer through the master, not through a path a
+     * container could have swapped. */
+    int peer = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (peer < 0)
+        return cell_error(err, errno, "process.terminal: open pty peer");
+    struct winsize ws = {.ws_row = (unsigned short)p->console_height,
+                         .ws_col = (unsigned short)p->console_width};
+    if ((ws.ws_row || ws.ws_col) && ioctl(peer, TIOCSWINSZ, &ws) < 0) {
+        close(peer);
+        return cell_error(err, errno, "process.consoleSize");
+    }
+    if (fchown(peer, p->uid, (gid_t)-1) < 0) {
+        close(peer);
+        return cell_error(err, errno, "process.terminal: chown pty");
+    }
+    int r = bind_console(rootfd, ptn, err);
+    if (r < 0) {
+        close(peer);
+        return r;
+    }
+    r = send_fd(console_fd, master);
+    if (r < 0) {
+        close(peer);
+        return cell_error(err, -r, "process.terminal: send pty to console socket");
+    }
+    return peer;
+}
+
+int cell_terminal_attach(int peer, cell_err_t *err)
+{
+    if (ioctl(peer, TIOCSCTTY, 0) < 0)
+        return cell_error(err, errno, "process.terminal: set controlling terminal");
+    for (int fd = 0; fd < 3; fd++)
+        if (dup2(peer, fd) < 0)
+            return cell_error(err, errno, "process.terminal: dup2");
+    if (peer > 2)
+        close(peer);
+    return 0;
+}
+
+static void copy_winsize(int from, int to)
+{
+    struct winsize ws;
+    if (ioctl(from, TIOCGWINSZ, &ws) == 0)
+        ioctl(to, TIOCSWINSZ, &ws);
+}
+
+/* One read and a full write; false at end of input. */
+static bool pump(int from, int to)
+{
+    char buf[8192];
+    ssize_t n = read(from, buf, sizeof buf);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN))
+        return true;
+    return n > 0 && cell_write_all(to, buf, (size_t)n) == 0;
+}
+
+static int exit_code_of(int status)
+{
+    return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+}
+
+int cell_terminal_relay(int master, pid_t pid)
+{
+    bool tty = isatty(0);
+    struct termios saved, raw;
+    if (tty && tcgetattr(0, &saved) == 0) {
+        raw = saved;
+        cfmakeraw(&raw);
+        tcsetattr(0, TCSANOW, &raw);
+        copy_winsize(0, master);
+    } else {
+        tty = false;
+    }
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGCHLD);
+    sigaddset(&mask, SIGWINCH);
+    sigprocmask(SIG_BLOCK, &mask, NULL);
+    _cleanup_close_ int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+    int status = 0;
+    bool in_open = true, done = false;
+    while (!done) {
+        struct pollfd fds[3] = {{master, POLLIN, 0}, {sfd, POLLIN, 0}, {in_open ? 0 : -1, POLLIN, 0}};
+        if (poll(fds, 3, -1) < 0 && errno != EINTR)
+            break;
+        if ((fds[0].revents & (POLLIN | POLLHUP)) && !pump(master, 1))
+            fds[0].revents = 0; /* EIO: the container side closed */
+        if (fds[2].revents & (POLLIN | POLLHUP))
+            in_open = pump(0, master);
+        if (fds[1].revents & POLLIN) {
+            struct signalfd_siginfo si;
+            if (read(sfd, &si, sizeof si) == sizeof si && si.ssi_signo == SIGWINCH && tty)
+                copy_winsize(0, master);
+            if (waitpid(pid, &status, WNOHANG) == pid) {
+                while (pump(master, 1) && poll(fds, 1, 0) > 0)
+                    ;
+                done = true;
+            }
+        }
+    }
+    if (tty)
+        tcsetattr(0, TCSANOW, &saved);
+    sigprocmask(SIG_UNBLOCK, &mask, NULL);
+    return exit_code_of(status);
+}

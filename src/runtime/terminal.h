@@ -1,0 +1,28 @@
+/* process.terminal: a pty from the container's own devpts. Its master goes
+ * to the caller over --console-socket (SCM_RIGHTS), or, for a foreground
+ * run, to the runtime, which relays it to its own terminal. */
+#pragma once
+
+#include "base/error.h"
+#include "runtime/spec.h"
+
+#include <sys/types.h>
+
+/* Parent, before clone: a connection to the caller's console socket. */
+int cell_terminal_connect(const char *socket_path, cell_err_t *err);
+
+/* Init, before pivot_root: opens a pty from <root>/dev/ptmx, sets its size,
+ * binds the peer on /dev/console, sends the master over console_fd and
+ * returns the peer (the container's side). */
+int cell_terminal_open(int rootfd, const struct cell_process *p, int console_fd, cell_err_t *err);
+
+/* Init, after setsid: the peer becomes the controlling terminal and 0, 1, 2. */
+int cell_terminal_attach(int peer, cell_err_t *err);
+
+/* Runtime: receives the master fd sent by cell_terminal_open. */
+int cell_terminal_recv_master(int sock, cell_err_t *err);
+
+/* Runtime, foreground run: relays between its stdio and the master until
+ * pid exits; the caller's terminal is in raw mode meanwhile, and window
+ * size changes are passed on. Returns pid's exit code. */
+int cell_terminal_relay(int master, pid_t pid);
