@@ -186,7 +186,7 @@ static int close_stray_fds(struct cell_container *c, cell_err_t *err)
     return 0;
 }
 
-static int setup_process(struct cell_container *c, char **exe, cell_err_t *err)
+static int setup_process(struct cell_container *c, char **exe, char ***env, cell_err_t *err)
 {
     const struct cell_process *p = &c->spec->process;
     int r;
@@ -205,6 +205,7 @@ static int setup_process(struct cell_container *c, char **exe, cell_err_t *err)
     umask(p->umask == CELL_UNSET ? 022 : (mode_t)p->umask);
     if ((r = cell_process_find_executable(p, exe, err)) < 0)
         return r;
+    *env = cell_process_env_with_home(p);
     return close_stray_fds(c, err);
 }
 
@@ -230,11 +231,12 @@ void cell_init_main(struct cell_container *c)
 {
     cell_err_t err = CELL_ERR_INIT;
     _cleanup_free_ char *exe = NULL;
+    char **env = NULL;
     if (join_cgroup(c, &err) < 0 || enter_namespaces(c, &err) < 0 || setup_rootfs(c, &err) < 0 ||
-        set_names(c->spec, &err) < 0 || setup_process(c, &exe, &err) < 0 ||
+        set_names(c->spec, &err) < 0 || setup_process(c, &exe, &env, &err) < 0 ||
         wait_at_gate(c, &err) < 0)
         cell_sync_die(c->sync_fd, &err);
-    execve(exe, c->spec->process.args, c->spec->process.env);
+    execve(exe, c->spec->process.args, env);
     cell_error(&err, errno, "exec %s", exe);
     /* run still listens and reports it; after create/start nobody does, so
      * the container's stderr is the only place left to say it. */

@@ -9,6 +9,7 @@
 #include <grp.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -82,6 +83,41 @@ int cell_process_find_executable(const struct cell_process *p, char **out, cell_
         }
     }
     return cell_error(err, 0, "exec \"%s\": executable file not found in $PATH", name);
+}
+
+/* The home directory of uid in /etc/passwd, read directly: no NSS module
+ * of the host may run against the container's files. */
+static char *passwd_home(uid_t uid)
+{
+    _cleanup_fclose_ FILE *f = fopen("/etc/passwd", "re");
+    char line[1024];
+    while (f && fgets(line, sizeof line, f)) {
+        char *fields[7] = {0};
+        char *save = NULL, *p = line;
+        int n = 0;
+        for (char *tok; n < 7 && (tok = strsep(&p, ":")); n++)
+            fields[n] = tok;
+        (void)save;
+        if (n >= 6 && fields[2] && strtoul(fields[2], NULL, 10) == uid && *fields[2] &&
+            fields[5][0] == '/')
+            return strdup(fields[5]);
+    }
+    return NULL;
+}
+
+char **cell_process_env_with_home(const struct cell_process *p)
+{
+    if (cell_strv_env_get(p->env, "HOME"))
+        return p->env;
+    size_t n = cell_strv_len(p->env);
+    char **env = calloc(n + 2, sizeof(char *));
+    if (!env)
+        return p->env;
+    memcpy(env, p->env, n * sizeof(char *));
+    _cleanup_free_ char *home = passwd_home(p->uid);
+    if (asprintf(&env[n], "HOME=%s", home ? home : "/") < 0)
+        env[n] = NULL;
+    return env;
 }
 
 int cell_process_set_oom_score_adj(pid_t pid, int64_t adj, cell_err_t *err)

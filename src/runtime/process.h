@@ -15,4 +15,8 @@ int cell_process_switch_user(const struct cell_process *p, cell_err_t *err);
  * reported by create rather than discovered after start. */
 int cell_process_find_executable(const struct cell_process *p, char **out, cell_err_t *err);
 
+/* process.env, plus HOME from the container's /etc/passwd when the config
+ * does not set it (runc does the same; "/" when the user has no entry). */
+char **cell_process_env_with_home(const struct cell_process *p);
+
 int cell_process_set_oom_score_adj(pid_t pid, int64_t adj, cell_err_t *err);
