@@ -1,0 +1,53 @@
+/* One option parser for every command. Each command describes its options
+ * in a table of {name, short, kind, offset into its own options struct};
+ * the parser fills that struct, which the command keeps on its stack.
+ *
+ * It accepts what runc's users send (runc parses with Go's flag package
+ * under urfave/cli), so podman, containerd and scripts work unchanged:
+ *   --name value   --name=value   -name value   -name=value
+ *   -x value       -x=value       --x value (a short name is a name too)
+ *   --flag         --flag=true    --flag=false  (bools never take the next word)
+ *   --             ends the options; everything after it is positional
+ * Options may come after positionals ("kill ID KILL --all"), unless the
+ * parser is told to stop at the first positional, as the global options
+ * before the command name are. Combined short flags ("-dq") are not
+ * accepted, as Go's flag package does not accept them either. */
+#pragma once
+
+#include "base/error.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum cli_opt_kind {
+    CLI_OPT_BOOL,   /* bool */
+    CLI_OPT_STRING, /* const char *, pointing into argv; the last one given wins */
+    CLI_OPT_INT,    /* int, decimal */
+    CLI_OPT_STRV,   /* char **, NULL-terminated copies; each use appends one */
+};
+
+struct cli_option {
+    const char *name; /* long name without dashes; a {0} entry ends the table */
+    char short_name;  /* 0 when none */
+    enum cli_opt_kind kind;
+    size_t offset;    /* offsetof(struct <command>_opts, field) */
+    const char *help; /* one line for the usage text */
+};
+
+struct cli_parser {
+    const struct cli_option *options; /* may be NULL: no options */
+    void *target;                     /* the struct the offsets point into */
+    bool stop_at_positional;          /* leave everything from the first positional on */
+    bool help;                        /* out: --help or -h was given */
+};
+
+/* Parses argv[0..argc) into p->target. The positional arguments are moved,
+ * in their order, to the front of argv; returns their number. On a bad
+ * option returns -1 with err saying which ("unknown flag: --foo", "flag
+ * needs an argument: --bundle", "invalid value \"x\" for flag --preserve-fds").
+ * String values point into argv; CLI_OPT_STRV vectors are allocated and are
+ * released by cli_options_free. */
+int cli_parse(struct cli_parser *p, int argc, char **argv, cell_err_t *err);
+
+/* Frees the CLI_OPT_STRV arrays that cli_parse allocated in target. */
+void cli_options_free(const struct cli_option *options, void *target);
