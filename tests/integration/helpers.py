@@ -211,10 +211,18 @@ def char_device(path):
 # the rootfs and the default config
 
 
+# Mount points made in the shared rootfs up front: a runtime would otherwise
+# mkdir missing destinations in it (shared by all tests) and cannot at all
+# from inside a user namespace. Tests of destination creation use their own
+# rootfs copy.
+MOUNT_POINTS = ("out", "gate", "data", "mnt/a", "mnt/b", "mnt/c", "mnt/ro", "mnt/rw",
+                "mnt/t", "mnt/proc", "mnt/sys", "mnt/mq", "mnt/pts", "mnt/cg")
+
+
 def build_rootfs(path):
     """A busybox rootfs: the static binary, its applet links, users, groups."""
     for d in ("bin", "sbin", "usr/bin", "usr/sbin", "etc", "proc", "sys", "dev",
-              "tmp", "root", "home/user", "mnt", "run", "var"):
+              "tmp", "root", "home/user", "run", "var") + MOUNT_POINTS:
         os.makedirs(os.path.join(path, d), exist_ok=True)
     shutil.copy2(BUSYBOX, os.path.join(path, "bin", "busybox"))
     applets = subprocess.run([BUSYBOX, "--list"], check=True, capture_output=True,

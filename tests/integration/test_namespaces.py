@@ -1,0 +1,193 @@
+"""linux.namespaces, user namespace mappings and time offsets
+(config-linux.md "Namespaces", "User namespace mappings", "Offset for Time
+Namespace")."""
+
+import os
+import subprocess
+import time
+
+import pytest
+
+from helpers import DEFAULT_NAMESPACES, proc_status_field, read_file, wait_for
+
+# config type -> /proc/self/ns entry
+NS_FILE = {"pid": "pid", "network": "net", "ipc": "ipc", "uts": "uts", "mount": "mnt",
+           "cgroup": "cgroup", "user": "user", "time": "time"}
+
+READ_NS = "for n in pid net ipc uts mnt cgroup user time; do echo $n $(readlink /proc/self/ns/$n); done"
+
+
+def container_ns(rt, b):
+    """{ns file name: 'net:[...]'} as the container's process sees it."""
+    p = rt.run(b.sh(READ_NS))
+    assert p.returncode == 0, p.stderr
+    return dict(line.split(" ", 1) for line in p.stdout.splitlines())
+
+
+def host_ns(name):
+    return os.readlink(f"/proc/self/ns/{name}")
+
+
+def test_requested_namespaces_differ_from_the_host(rt, bundle):
+    seen = container_ns(rt, bundle())
+    for t in DEFAULT_NAMESPACES:
+        f = NS_FILE[t]
+        assert seen[f] != host_ns(f), f"{t} namespace is the host's"
+    # not requested: user (and time) stay the host's
+    assert seen["user"] == host_ns("user")
+    if os.path.exists("/proc/self/ns/time"):
+        assert seen["time"] == host_ns("time")
+
+
+@pytest.mark.parametrize("ns_type", ["pid", "network", "ipc", "uts", "cgroup"])
+def test_a_namespace_not_requested_is_the_hosts(rt, bundle, ns_type):
+    b = bundle().without_namespace(ns_type)
+    seen = container_ns(rt, b)
+    for t in DEFAULT_NAMESPACES:
+        f = NS_FILE[t]
+        if t == ns_type:
+            assert seen[f] == host_ns(f), f"{t} namespace should be the host's"
+        else:
+            assert seen[f] != host_ns(f), f"{t} namespace should be new"
+
+
+@pytest.fixture
+def ns_holder():
+    """ns_holder("--net") -> pid of `unshare --net sleep` holding a new
+    namespace; killed afterwards."""
+    procs = []
+
+    def start(flag, ns_file):
+        p = subprocess.Popen(["unshare", flag, "sleep", "1000"])
+        procs.append(p)
+        wait_for(lambda: os.readlink(f"/proc/{p.pid}/ns/{ns_file}") != host_ns(ns_file)
+                 and read_file(f"/proc/{p.pid}/cmdline").startswith("sleep"),
+                 what="unshare to enter its namespace")
+        return p.pid
+
+    yield start
+    for p in procs:
+        p.kill()
+        p.wait()
+
+
+@pytest.mark.parametrize("ns_type,flag", [("network", "--net"), ("ipc", "--ipc"),
+                                          ("uts", "--uts")])
+def test_a_namespace_given_by_path_is_joined(rt, bundle, ns_holder, ns_type, flag):
+    """config-linux.md Namespaces: with a path, the runtime places the
+    container in that namespace."""
+    f = NS_FILE[ns_type]
+    holder = ns_holder(flag, f)
+    b = bundle()
+    b.linux["namespaces"] = [n for n in b.linux["namespaces"] if n["type"] != ns_type]
+    b.linux["namespaces"].append({"type": ns_type, "path": f"/proc/{holder}/ns/{f}"})
+    if ns_type == "uts":
+        b.config.pop("hostname")
+    seen = container_ns(rt, b)
+    assert seen[f] == os.readlink(f"/proc/{holder}/ns/{f}")
+    assert seen[f] != host_ns(f)
+
+
+def test_joined_network_namespace_is_the_one_configured(rt, bundle, ns_holder):
+    """An MTU set on loopback in the held namespace shows in the container."""
+    holder = ns_holder("--net", "net")
+    subprocess.run(["nsenter", "-t", str(holder), "-n", "ip", "link", "set", "lo", "mtu",
+                    "1234"], check=True)
+    b = bundle().sh("cat /sys/class/net/lo/mtu")
+    b.linux["namespaces"] = [n for n in b.linux["namespaces"] if n["type"] != "network"]
+    b.linux["namespaces"].append({"type": "network", "path": f"/proc/{holder}/ns/net"})
+    p = rt.run(b)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == "1234\n"
+
+
+def test_new_network_namespace_has_only_loopback(rt, bundle):
+    p = rt.run(bundle().sh("ls /sys/class/net"))
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.split() == ["lo"]
+
+
+USERNS_MAP = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+
+
+def userns_bundle(bundle):
+    b = bundle()
+    b.linux["namespaces"].append({"type": "user"})
+    b.linux["uidMappings"] = USERNS_MAP
+    b.linux["gidMappings"] = USERNS_MAP
+    return b
+
+
+def test_user_namespace_process_is_root_inside(rt, bundle):
+    b = userns_bundle(bundle).sh("id -u; id -g; cat /proc/self/uid_map")
+    p = rt.run(b)
+    assert p.returncode == 0, p.stderr
+    uid, gid, uid_map = p.stdout.splitlines()
+    assert (uid, gid) == ("0", "0")
+    assert uid_map.split() == ["0", "100000", "65536"]
+
+
+def test_user_namespace_process_is_uid_100000_on_the_host(rt, bundle, hostdir):
+    """config-linux.md User namespace mappings: containerID 0 -> hostID
+    100000; the host sees the mapped ids."""
+    b = userns_bundle(bundle)
+    out = hostdir("out")
+    b.bind(out, "/out")
+    b.sh("id -u > /out/uid; exec sleep 1000")
+    pid = rt.create_running(b)
+    wait_for(lambda: os.path.exists(os.path.join(out, "uid")))
+    assert read_file(os.path.join(out, "uid")) == "0\n"
+    assert proc_status_field(pid, "Uid") == ["100000"] * 4
+    assert proc_status_field(pid, "Gid") == ["100000"] * 4
+    assert os.stat(os.path.join(out, "uid")).st_uid == 100000
+    assert os.readlink(f"/proc/{pid}/ns/user") != host_ns("user")
+    rt.delete(b.cid, force=True)
+
+
+def test_user_namespace_unmapped_host_files_show_as_nobody(rt, bundle, hostdir):
+    """A host file owned by a uid outside the mapping appears as the
+    overflow uid (65534) inside."""
+    b = userns_bundle(bundle)
+    src = hostdir("src")
+    os.chown(src, 4242, 4242)
+    b.bind(src, "/mnt/a", "rbind", "ro")
+    p = rt.run(b.sh("stat -c '%u %g' /mnt/a /bin/busybox"))
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.splitlines() == ["65534 65534", "65534 65534"]
+
+
+def time_ns_supported():
+    return os.path.exists("/proc/self/ns/time")
+
+
+def test_time_namespace_offsets_shift_boottime_and_monotonic(rt, bundle):
+    """config-linux.md "Offset for Time Namespace": timeOffsets shift the
+    clocks of the new time namespace; /proc/uptime reads CLOCK_BOOTTIME."""
+    assert time_ns_supported(), "kernel lacks time namespaces (/proc/self/ns/time)"
+    day = 86400
+    b = bundle().sh("cat /proc/uptime; readlink /proc/self/ns/time")
+    b.linux["namespaces"].append({"type": "time"})
+    b.linux["timeOffsets"] = {"boottime": {"secs": 10 * day, "nanosecs": 0},
+                              "monotonic": {"secs": 20 * day, "nanosecs": 0}}
+    before = time.clock_gettime(time.CLOCK_BOOTTIME)
+    p = rt.run(b)
+    after = time.clock_gettime(time.CLOCK_BOOTTIME)
+    assert p.returncode == 0, p.stderr
+    uptime_line, ns = p.stdout.splitlines()
+    inside = float(uptime_line.split()[0])
+    assert before + 10 * day - 1 <= inside <= after + 10 * day + 1
+    assert ns != host_ns("time")
+
+
+def test_time_namespace_monotonic_offset(rt, bundle, hostdir):
+    assert time_ns_supported(), "kernel lacks time namespaces (/proc/self/ns/time)"
+    day = 86400
+    b = bundle()
+    b.linux["namespaces"].append({"type": "time"})
+    b.linux["timeOffsets"] = {"monotonic": {"secs": 20 * day, "nanosecs": 0}}
+    b.sh("cat /proc/self/timens_offsets")
+    p = rt.run(b)
+    assert p.returncode == 0, p.stderr
+    offsets = dict((line.split()[0], line.split()[1:]) for line in p.stdout.splitlines())
+    assert offsets["monotonic"] == [str(20 * day), "0"]
+    assert offsets["boottime"] == ["0", "0"]
