@@ -194,7 +194,7 @@ int spec_load_json(const char *text, size_t len, json_t **out, cell_err_t *err)
 
 int spec_value_string(struct spec_ctx *c, const json_t *v, char **out)
 {
-    if (!json_is_string(v))
+    if (!json_is_string(v) || big_integer_digits(v))
         return spec_fail(c, "expected a string");
     const char *s = json_string_value(v);
     if (strlen(s) != json_string_length(v))
@@ -417,7 +417,7 @@ void spec_kv_free(struct cell_key_value *kv, size_t n)
 int spec_get_string_map(struct spec_ctx *c, const json_t *obj, const char *key,
                         struct cell_key_value **out, size_t *n)
 {
-    json_t *map;
+    json_t *map = NULL;
     int r = spec_get_object(c, obj, key, false, &map);
     if (r < 0 || !map)
         return r;
