@@ -231,6 +231,8 @@ def build_rootfs(path):
         link = os.path.join(path, "bin", a)
         if a != "busybox" and not os.path.lexists(link):
             os.symlink("busybox", link)
+    for name in ("hostname", "hosts", "resolv.conf"):  # file bind targets
+        open(os.path.join(path, "etc", name), "w").close()
     with open(os.path.join(path, "etc", "passwd"), "w") as f:
         f.write("root:x:0:0:root:/root:/bin/sh\n"
                 "user:x:1000:1000:user:/home/user:/bin/sh\n"

@@ -1,0 +1,375 @@
+"""Mounts and the root filesystem (config.md "Root", "Mounts";
+config-linux.md "Rootfs Mount Propagation", "Masked Paths", "Readonly
+Paths")."""
+
+import os
+import subprocess
+
+import pytest
+
+from helpers import read_file, wait_for
+
+
+def run_ok(rt, b):
+    p = rt.run(b)
+    assert p.returncode == 0, p.stderr
+    return p.stdout
+
+
+def mountinfo(text):
+    """{mount point: (mount options, optional fields, fstype, super options)}
+    from /proc/self/mountinfo text (the last mount wins per point)."""
+    out = {}
+    for line in text.splitlines():
+        left, _, right = line.partition(" - ")
+        f = left.split()
+        r = right.split()
+        out[f[4]] = (set(f[5].split(",")), f[6:], r[0], set(r[2].split(",")))
+    return out
+
+
+def container_mountinfo(rt, b):
+    return mountinfo(run_ok(rt, b.args("cat", "/proc/self/mountinfo")))
+
+
+@pytest.fixture
+def host_mount():
+    """host_mount(argv...) runs `mount argv`; every mount made is lazily
+    unmounted at the end (before the leak check)."""
+    made = []
+
+    def mount(*argv):
+        subprocess.run(["mount", *argv], check=True)
+        made.append(argv[-1])
+    yield mount
+    for target in reversed(made):
+        subprocess.run(["umount", "-l", target], check=False)
+
+
+# -- bind mounts ----------------------------------------------------------
+
+
+def test_bind_dir_rw_is_shared_with_the_host(rt, bundle, hostdir):
+    src = hostdir("src")
+    with open(os.path.join(src, "from-host"), "w") as f:
+        f.write("hello\n")
+    b = bundle().sh("cat /mnt/a/from-host; echo from-ct > /mnt/a/from-ct")
+    b.bind(src, "/mnt/a", "rbind", "rw")
+    assert run_ok(rt, b) == "hello\n"
+    assert read_file(os.path.join(src, "from-ct")) == "from-ct\n"
+
+
+def test_bind_dir_ro_is_readable_not_writable(rt, bundle, hostdir):
+    src = hostdir("src")
+    with open(os.path.join(src, "f"), "w") as f:
+        f.write("data\n")
+    b = bundle().sh("cat /mnt/a/f; touch /mnt/a/new 2>/dev/null && echo wrote || echo denied")
+    b.bind(src, "/mnt/a", "rbind", "ro")
+    assert run_ok(rt, b) == "data\ndenied\n"
+    assert os.listdir(src) == ["f"]
+
+
+def test_bind_file_rw(rt, bundle, test_dir):
+    src = os.path.join(test_dir, "hostname-file")
+    with open(src, "w") as f:
+        f.write("from-host\n")
+    b = bundle().sh("cat /etc/hostname; echo changed > /etc/hostname")
+    b.bind(src, "/etc/hostname", "bind", "rw")
+    assert run_ok(rt, b) == "from-host\n"
+    assert read_file(src) == "changed\n"
+
+
+def test_bind_file_ro(rt, bundle, test_dir):
+    src = os.path.join(test_dir, "hosts-file")
+    with open(src, "w") as f:
+        f.write("127.0.0.1 localhost\n")
+    b = bundle().sh("cat /etc/hosts; (echo x >> /etc/hosts) 2>/dev/null && echo wrote || "
+                    "echo denied")
+    b.bind(src, "/etc/hosts", "bind", "ro")
+    assert run_ok(rt, b) == "127.0.0.1 localhost\ndenied\n"
+    assert read_file(src) == "127.0.0.1 localhost\n"
+
+
+def test_rbind_brings_submounts_bind_does_not(rt, bundle, hostdir, host_mount):
+    src = hostdir("src")
+    sub = os.path.join(src, "sub")
+    os.mkdir(sub)
+    host_mount("-t", "tmpfs", "-o", "size=1m", "tmpfs", sub)
+    with open(os.path.join(sub, "in-submount"), "w") as f:
+        f.write("x\n")
+    b = bundle().sh("ls /mnt/a/sub; echo -; ls /mnt/b/sub")
+    b.bind(src, "/mnt/a", "rbind", "ro")
+    b.bind(src, "/mnt/b", "bind", "ro")
+    assert run_ok(rt, b) == "in-submount\n-\n"
+
+
+def test_bind_mount_of_a_missing_source_fails(rt, bundle, test_dir):
+    b = bundle("true")
+    b.bind(os.path.join(test_dir, "does-not-exist"), "/mnt/a", "rbind")
+    p = rt.run(b)
+    assert p.returncode != 0
+    assert p.stderr.strip()
+
+
+def test_missing_destination_is_created_in_the_rootfs(rt, bundle, hostdir, rootfs):
+    b = bundle().sh("ls /new/deep/dir")
+    own = b.own_rootfs(rootfs)
+    src = hostdir("src")
+    open(os.path.join(src, "f"), "w").close()
+    b.bind(src, "/new/deep/dir", "rbind", "ro")
+    assert run_ok(rt, b) == "f\n"
+    assert os.path.isdir(os.path.join(own, "new", "deep", "dir"))
+
+
+# -- other filesystem types -----------------------------------------------
+
+
+def test_tmpfs_size_and_mode_options(rt, bundle, rootfs):
+    b = bundle().sh("stat -c %a /fresh; "
+                    "dd if=/dev/zero of=/fresh/small bs=1k count=512 2>/dev/null && echo fits; "
+                    "dd if=/dev/zero of=/fresh/big bs=1k count=2048 2>/dev/null || echo full")
+    b.own_rootfs(rootfs)
+    b.mount("/fresh", "tmpfs", "tmpfs", ["size=1m", "mode=0710", "nosuid", "nodev"])
+    assert run_ok(rt, b) == "710\nfits\nfull\n"
+
+
+@pytest.mark.cell_only
+def test_tmpfs_mode_option_wins_over_the_mount_points_mode(rt, bundle):
+    """An explicit mode= is what the user asked for. runc instead copies the
+    existing mount point's mode (755 here) onto the tmpfs."""
+    b = bundle("stat", "-c", "%a", "/mnt/t")
+    b.mount("/mnt/t", "tmpfs", "tmpfs", ["size=1m", "mode=0710"])
+    assert run_ok(rt, b) == "710\n"
+
+
+def test_tmpfs_options_show_in_mountinfo(rt, bundle):
+    b = bundle()
+    b.mount("/mnt/t", "tmpfs", "tmpfs", ["size=1m", "mode=0710", "nosuid", "nodev", "noexec"])
+    opts, _, fstype, sopts = container_mountinfo(rt, b)["/mnt/t"]
+    assert fstype == "tmpfs"
+    assert {"nosuid", "nodev", "noexec"} <= opts
+    assert {"size=1024k", "mode=710"} <= sopts
+
+
+@pytest.mark.parametrize("dest,fstype,opts", [
+    ("/proc", "proc", set()),
+    ("/dev", "tmpfs", {"nosuid"}),
+    ("/dev/pts", "devpts", {"nosuid", "noexec"}),
+    ("/dev/shm", "tmpfs", {"nosuid", "noexec", "nodev"}),
+    ("/dev/mqueue", "mqueue", {"nosuid", "noexec", "nodev"}),
+    ("/sys", "sysfs", {"ro", "nosuid", "noexec", "nodev"}),
+])
+def test_default_mounts_have_their_type_and_options(rt, bundle, dest, fstype, opts):
+    mi = container_mountinfo(rt, bundle())
+    assert dest in mi, f"{dest} is not a mount point"
+    got_opts, _, got_type, _ = mi[dest]
+    assert got_type == fstype
+    assert opts <= got_opts
+
+
+@pytest.mark.parametrize("dest,fstype,source,options", [
+    ("/mnt/sys", "sysfs", "sysfs", ["ro", "nosuid", "nodev", "noexec"]),
+    ("/mnt/mq", "mqueue", "mqueue", ["nosuid", "nodev", "noexec"]),
+    ("/mnt/pts", "devpts", "devpts", ["newinstance", "ptmxmode=0666", "mode=0620"]),
+    ("/mnt/t", "tmpfs", "tmpfs", ["size=64k"]),
+])
+def test_extra_mount_of_each_type(rt, bundle, dest, fstype, source, options):
+    b = bundle()
+    b.mount(dest, fstype, source, options)
+    mi = container_mountinfo(rt, b)
+    assert dest in mi
+    assert mi[dest][2] == fstype
+
+
+def test_proc_shows_the_container_pid_namespace(rt, bundle):
+    p = run_ok(rt, bundle().sh("ls /proc | grep -E '^[0-9]+$' | sort -n | head -n1"))
+    assert p == "1\n"
+
+
+def test_sysfs_is_read_only(rt, bundle):
+    b = bundle().sh("echo 1 > /sys/kernel/uevent_helper 2>/dev/null && echo wrote || echo denied")
+    assert run_ok(rt, b) == "denied\n"
+
+
+def test_cgroup_mount_is_read_only(rt, bundle):
+    b = bundle().sh("mkdir /sys/fs/cgroup/memory/x 2>/dev/null && echo made || echo denied")
+    assert run_ok(rt, b) == "denied\n"
+
+
+@pytest.mark.parametrize("cgroupns", [True, False], ids=["cgroupns", "no-cgroupns"])
+def test_cgroup_mount_shows_the_containers_own_memory_limit(rt, bundle, cgroupns):
+    """On a v1 host the container's /sys/fs/cgroup/memory is its own cgroup,
+    with or without a cgroup namespace."""
+    b = bundle("cat", "/sys/fs/cgroup/memory/memory.limit_in_bytes")
+    if not cgroupns:
+        b.without_namespace("cgroup")
+    b.linux["resources"]["memory"] = {"limit": 64 << 20}
+    assert run_ok(rt, b) == f"{64 << 20}\n"
+
+
+# -- masked and read-only paths -------------------------------------------
+
+
+def test_masked_paths_read_empty(rt, bundle):
+    """config-linux.md Masked Paths: a masked file reads empty, a masked
+    directory lists empty (these two exist and are non-empty on the host)."""
+    assert os.path.getsize("/proc/timer_list") == 0 and read_file("/proc/timer_list")
+    assert os.listdir("/sys/firmware")
+    b = bundle().sh("wc -c < /proc/timer_list; ls -A /sys/firmware | wc -l")
+    assert run_ok(rt, b).split() == ["0", "0"]
+
+
+def test_readonly_paths_cannot_be_written(rt, bundle):
+    b = bundle().sh("echo 1 > /proc/sys/kernel/domainname 2>/dev/null && echo wrote || echo denied")
+    b.process["capabilities"] = {k: ["CAP_SYS_ADMIN"] for k in
+                                 ("bounding", "effective", "permitted")}
+    assert run_ok(rt, b) == "denied\n"
+
+
+def test_added_masked_path_hides_a_file(rt, bundle, hostdir):
+    src = hostdir("src")
+    with open(os.path.join(src, "secret"), "w") as f:
+        f.write("s3cret\n")
+    b = bundle().sh("cat /mnt/a/secret; echo .")
+    b.bind(src, "/mnt/a", "rbind", "ro")
+    b.linux["maskedPaths"].append("/mnt/a/secret")
+    assert run_ok(rt, b) == ".\n"
+
+
+# -- root ------------------------------------------------------------------
+
+
+def test_readonly_root_refuses_writes(rt, bundle):
+    """config.md Root: readonly true makes the root filesystem read-only."""
+    b = bundle().sh("touch /newfile 2>/dev/null && echo wrote || echo denied; "
+                    "touch /tmp/f 2>/dev/null && echo wrote || echo denied")
+    assert run_ok(rt, b) == "denied\ndenied\n"
+
+
+def test_writable_root_writes_land_in_the_rootfs(rt, bundle, rootfs):
+    b = bundle().sh("echo hi > /newfile")
+    own = b.own_rootfs(rootfs)
+    b.config["root"]["readonly"] = False
+    run_ok(rt, b)
+    assert read_file(os.path.join(own, "newfile")) == "hi\n"
+    assert not os.path.exists(os.path.join(rootfs, "newfile"))
+
+
+def test_root_path_relative_to_the_bundle(rt, bundle, rootfs):
+    b = bundle("cat", "/marker")
+    own = b.own_rootfs(rootfs)
+    with open(os.path.join(own, "marker"), "w") as f:
+        f.write("own rootfs\n")
+    b.config["root"]["path"] = "rootfs"
+    assert run_ok(rt, b) == "own rootfs\n"
+
+
+def test_host_paths_are_not_visible(rt, bundle, test_dir):
+    """After pivot_root the host's tree is gone: the test dir does not exist
+    inside and / is the rootfs."""
+    b = bundle().sh(f"ls -d {test_dir} 2>/dev/null || echo absent; ls /")
+    out = run_ok(rt, b).split()
+    assert out[0] == "absent"
+    assert "busybox" not in out and "bin" in out and "etc" in out
+
+
+# -- symlinks in destinations ------------------------------------------------
+
+
+@pytest.mark.parametrize("link_kind", ["absolute", "relative"])
+def test_mount_destination_through_symlink_stays_in_the_rootfs(rt, bundle, rootfs, hostdir,
+                                                               link_kind):
+    """A destination that traverses a symlink pointing outside the rootfs
+    must be resolved inside the rootfs (config.md Mounts: destination is
+    relative to the container's root): the host dir is never touched."""
+    victim = hostdir("victim")
+    b = bundle()
+    own = b.own_rootfs(rootfs)
+    target = victim if link_kind == "absolute" else "../../../../../../../.." + victim
+    os.symlink(target, os.path.join(own, "evil"))
+    b.mount("/evil/x", "tmpfs", "tmpfs", ["size=64k"])
+    b.sh("echo inside > /evil/x/file; stat -f -c %T /evil/x; cat /evil/x/file")
+    assert run_ok(rt, b) == "tmpfs\ninside\n"
+    assert os.listdir(victim) == []
+    # the mount point was made under the rootfs, at the resolved path
+    assert os.path.isdir(os.path.join(own, victim.lstrip("/"), "x"))
+
+
+# -- propagation -------------------------------------------------------------
+
+
+@pytest.fixture
+def shared_src(hostdir, host_mount):
+    """A host dir that is a shared mount (the host root here is private)."""
+    src = hostdir("shared")
+    host_mount("--bind", src, src)
+    subprocess.run(["mount", "--make-shared", src], check=True)
+    return src
+
+
+def propagation_case(rt, bundle, gate, hostdir, host_mount, src, bind_prop, root_prop=None):
+    """Starts a container with src bound at /mnt/a, mounts a tmpfs at
+    src/sub on the host after it runs, and returns whether the container
+    sees it."""
+    sub = os.path.join(src, "sub")
+    os.mkdir(sub)
+    b = bundle()
+    g = gate(b)
+    out = hostdir("out")
+    b.bind(out, "/out")
+    b.bind(src, "/mnt/a", "rbind", bind_prop)
+    if root_prop:
+        b.linux["rootfsPropagation"] = root_prop
+    b.sh(f"{g.wait}; stat -f -c %T /mnt/a/sub > /out/fstype")
+    rt.create_running(b)
+    host_mount("-t", "tmpfs", "-o", "size=64k", "tmpfs", sub)
+    g.release()
+    rt.wait_status(b.cid, "stopped")
+    rt.delete(b.cid)
+    return read_file(os.path.join(out, "fstype")).strip() == "tmpfs"
+
+
+def test_host_mount_propagates_into_rslave_bind(rt, bundle, gate, hostdir, host_mount,
+                                                shared_src):
+    assert propagation_case(rt, bundle, gate, hostdir, host_mount, shared_src, "rslave")
+
+
+def test_host_mount_does_not_propagate_into_rprivate_bind(rt, bundle, gate, hostdir,
+                                                          host_mount, shared_src):
+    assert not propagation_case(rt, bundle, gate, hostdir, host_mount, shared_src, "rprivate")
+
+
+@pytest.mark.parametrize("prop", ["shared", "slave", "private", "unbindable"])
+def test_rootfs_propagation_values_are_accepted(rt, bundle, prop):
+    """config-linux.md Rootfs Mount Propagation: one of shared, slave,
+    private, unbindable."""
+    b = bundle("true")
+    b.linux["rootfsPropagation"] = prop
+    p = rt.run(b)
+    assert p.returncode == 0, p.stderr
+
+
+def test_rootfs_propagation_slave_receives_host_mounts(rt, bundle, gate, hostdir, host_mount,
+                                                      shared_src):
+    assert propagation_case(rt, bundle, gate, hostdir, host_mount, shared_src, "rslave",
+                            root_prop="slave")
+
+
+def test_rshared_bind_is_a_shared_mount_inside(rt, bundle, hostdir):
+    b = bundle()
+    b.bind(hostdir("src"), "/mnt/a", "rbind", "rshared")
+    b.bind(hostdir("src"), "/mnt/b", "rbind", "rprivate")
+    mi = container_mountinfo(rt, b)
+    assert any(t.startswith("shared:") for t in mi["/mnt/a"][1])
+    assert not any(t.startswith(("shared:", "master:")) for t in mi["/mnt/b"][1])
+
+
+def test_container_mounts_do_not_appear_on_the_host(rt, bundle, test_dir, rootfs):
+    b = bundle("true")
+    b.mount("/mnt/t", "tmpfs", "tmpfs", ["size=64k"])
+    pid = rt.create_running(b.args("sleep", "1000"))
+    wait_for(lambda: os.path.exists(f"/proc/{pid}/mountinfo"))
+    with open("/proc/self/mountinfo") as f:
+        host = f.read()
+    assert rootfs not in host and test_dir not in host
+    rt.delete(b.cid, force=True)

@@ -1,0 +1,207 @@
+"""The process and its environment as the program sees them (config.md
+"Process", "Hostname", "Domainname"; config-linux.md "Sysctl")."""
+
+import os
+import socket
+
+from helpers import read_file
+
+# CAP_KILL 5, CAP_NET_BIND_SERVICE 10, CAP_AUDIT_WRITE 29: the default set
+DEFAULT_CAP_MASK = (1 << 5) | (1 << 10) | (1 << 29)
+
+
+def run_ok(rt, b):
+    p = rt.run(b)
+    assert p.returncode == 0, p.stderr
+    return p.stdout
+
+
+def status_fields(text):
+    return {k: v.strip() for k, _, v in (line.partition(":") for line in text.splitlines())}
+
+
+def test_hostname_is_set_in_the_uts_namespace(rt, bundle):
+    b = bundle().sh("hostname; cat /proc/sys/kernel/hostname")
+    b.config["hostname"] = "box-1"
+    assert run_ok(rt, b) == "box-1\nbox-1\n"
+    assert socket.gethostname() != "box-1"
+
+
+def test_domainname_is_set_in_the_uts_namespace(rt, bundle):
+    b = bundle().sh("cat /proc/sys/kernel/domainname")
+    b.config["domainname"] = "example.test"
+    assert run_ok(rt, b) == "example.test\n"
+    assert read_file("/proc/sys/kernel/domainname") != "example.test\n"
+
+
+def test_env_is_exactly_the_configured_environment(rt, bundle):
+    """PID 1's environment: what process.env says (runtimes may add HOME)."""
+    b = bundle("cat", "/proc/1/environ")
+    env = ["PATH=/bin:/usr/bin", "FOO=bar baz", "EMPTY=", "MULTI=a=b=c", "HOME=/home/x"]
+    b.process["env"] = env
+    seen = run_ok(rt, b).rstrip("\0").split("\0")
+    assert sorted(seen) == sorted(env)
+
+
+def test_env_reaches_the_shell(rt, bundle):
+    b = bundle().sh('echo "$FOO|$EMPTY|$MULTI"')
+    b.process["env"] += ["FOO=bar baz", "EMPTY=", "MULTI=a=b=c"]
+    assert run_ok(rt, b) == "bar baz||a=b=c\n"
+
+
+def test_cwd_is_the_working_directory(rt, bundle):
+    b = bundle().sh("pwd")
+    b.process["cwd"] = "/home/user"
+    assert run_ok(rt, b) == "/home/user\n"
+
+
+def test_args0_is_looked_up_in_the_path_of_process_env(rt, bundle):
+    b = bundle("busybox", "echo", "found")
+    b.process["env"] = ["PATH=/nonexistent:/bin"]
+    assert run_ok(rt, b) == "found\n"
+
+
+def test_user_uid_gid_and_additional_gids(rt, bundle):
+    """config.md "User": uid, gid, additionalGids become the process's ids
+    and supplementary groups (nothing else)."""
+    b = bundle().sh("id -u; id -g; grep -E '^(Uid|Gid|Groups):' /proc/self/status")
+    b.process["user"] = {"uid": 1000, "gid": 1000, "additionalGids": [5, 65534]}
+    lines = run_ok(rt, b).splitlines()
+    assert lines[:2] == ["1000", "1000"]
+    f = status_fields("\n".join(lines[2:]))
+    assert f["Uid"].split() == ["1000"] * 4
+    assert f["Gid"].split() == ["1000"] * 4
+    assert sorted(f["Groups"].split(), key=int) == ["5", "65534"]
+
+
+def test_user_without_additional_gids_has_no_supplementary_groups(rt, bundle):
+    b = bundle().sh("grep '^Groups:' /proc/self/status")
+    b.process["user"] = {"uid": 65534, "gid": 65534}
+    assert run_ok(rt, b).split() == ["Groups:"]
+
+
+def test_user_nobody_cannot_write_a_root_owned_dir(rt, bundle, hostdir):
+    out = hostdir("out")
+    os.chmod(out, 0o755)
+    b = bundle().sh("touch /out/x 2>/dev/null && echo wrote || echo denied")
+    b.bind(out, "/out")
+    b.process["user"] = {"uid": 65534, "gid": 65534}
+    assert run_ok(rt, b) == "denied\n"
+    assert os.listdir(out) == []
+
+
+def test_umask_is_applied(rt, bundle, hostdir):
+    out = hostdir("out")
+    b = bundle().sh("umask; touch /out/f; mkdir /out/d")
+    b.bind(out, "/out")
+    b.process["user"]["umask"] = 0o077
+    assert run_ok(rt, b) == "0077\n"
+    assert os.stat(os.path.join(out, "f")).st_mode & 0o777 == 0o600
+    assert os.stat(os.path.join(out, "d")).st_mode & 0o777 == 0o700
+
+
+def test_rlimits_soft_and_hard(rt, bundle):
+    """config.md "POSIX process": rlimits. Hard limits stay within the host's
+    (no CAP_SYS_RESOURCE here), so only lowering is possible."""
+    b = bundle().sh("ulimit -n; ulimit -Hn; ulimit -c; ulimit -Hc")
+    b.process["rlimits"] = [{"type": "RLIMIT_NOFILE", "soft": 1024, "hard": 2048},
+                            {"type": "RLIMIT_CORE", "soft": 0, "hard": 0}]
+    assert run_ok(rt, b).split() == ["1024", "2048", "0", "0"]
+
+
+def test_rlimit_nofile_is_enforced(rt, bundle):
+    """With nofile 16 the 17th descriptor cannot be opened."""
+    b = bundle().sh("exec 3</dev/null 4</dev/null 5</dev/null 6</dev/null 7</dev/null "
+                    "8</dev/null 9</dev/null; ls /proc/self/fd | wc -l; "
+                    "(exec 15</dev/null) && echo fd15 ok; "
+                    "(exec 16</dev/null) 2>/dev/null || echo fd16 refused")
+    b.process["rlimits"] = [{"type": "RLIMIT_NOFILE", "soft": 16, "hard": 16}]
+    out = run_ok(rt, b).split("\n")
+    assert "fd15 ok" in out and "fd16 refused" in out
+
+
+def test_oom_score_adj(rt, bundle):
+    b = bundle("cat", "/proc/self/oom_score_adj")
+    b.process["oomScoreAdj"] = 500
+    assert run_ok(rt, b) == "500\n"
+
+
+def test_no_new_privileges_true(rt, bundle):
+    b = bundle().sh("grep '^NoNewPrivs:' /proc/self/status")
+    b.process["noNewPrivileges"] = True
+    assert run_ok(rt, b).split() == ["NoNewPrivs:", "1"]
+
+
+def test_no_new_privileges_false(rt, bundle):
+    b = bundle().sh("grep '^NoNewPrivs:' /proc/self/status")
+    b.process["noNewPrivileges"] = False
+    assert run_ok(rt, b).split() == ["NoNewPrivs:", "0"]
+
+
+def test_capabilities_are_exactly_the_configured_sets(rt, bundle):
+    """config.md "Linux process": capabilities. The default config lists no
+    inheritable set, so no ambient capability can be raised (the kernel
+    needs it permitted and inheritable)."""
+    b = bundle().sh("grep '^Cap' /proc/self/status")
+    f = status_fields(run_ok(rt, b))
+    for key in ("CapBnd", "CapEff", "CapPrm"):
+        assert int(f[key], 16) == DEFAULT_CAP_MASK, key
+    assert int(f["CapInh"], 16) & ~DEFAULT_CAP_MASK == 0
+    assert int(f["CapAmb"], 16) & ~DEFAULT_CAP_MASK == 0
+
+
+def test_ambient_capability_survives_exec_for_a_non_root_user(rt, bundle):
+    b = bundle().sh("grep -E '^Cap(Eff|Prm|Amb|Bnd):' /proc/self/status")
+    b.process["user"] = {"uid": 1000, "gid": 1000}
+    one = ["CAP_NET_BIND_SERVICE"]
+    b.process["capabilities"] = {k: list(one) for k in
+                                 ("bounding", "effective", "permitted", "inheritable",
+                                  "ambient")}
+    f = status_fields(run_ok(rt, b))
+    assert {k: int(v, 16) for k, v in f.items()} == {
+        "CapPrm": 1 << 10, "CapEff": 1 << 10, "CapBnd": 1 << 10, "CapAmb": 1 << 10}
+
+
+def test_capability_not_granted_is_denied(rt, bundle):
+    """Without CAP_SYS_ADMIN the process cannot change its hostname."""
+    b = bundle().sh("hostname other 2>/dev/null && echo changed || echo denied; hostname")
+    assert run_ok(rt, b) == "denied\ncell\n"
+
+
+def test_empty_capabilities_for_a_non_root_user(rt, bundle):
+    b = bundle().sh("grep -E '^Cap(Bnd|Eff|Prm|Amb):' /proc/self/status")
+    b.process["user"] = {"uid": 1000, "gid": 1000}
+    b.process["capabilities"] = {"bounding": [], "effective": [], "permitted": [],
+                                 "ambient": []}
+    f = status_fields(run_ok(rt, b))
+    assert {int(v, 16) for v in f.values()} == {0}
+
+
+def test_sysctl_in_a_new_network_namespace(rt, bundle):
+    """config-linux.md "Sysctl": applied in the container's namespaces; the
+    host's value does not change."""
+    host_before = read_file("/proc/sys/net/ipv4/ip_forward")
+    b = bundle("cat", "/proc/sys/net/ipv4/ip_forward")
+    b.linux["sysctl"] = {"net.ipv4.ip_forward": "1" if host_before == "0\n" else "0"}
+    want = "1\n" if host_before == "0\n" else "0\n"
+    assert run_ok(rt, b) == want
+    assert read_file("/proc/sys/net/ipv4/ip_forward") == host_before
+
+
+def test_sysctl_in_a_new_ipc_namespace(rt, bundle):
+    host_before = read_file("/proc/sys/kernel/shmmax")
+    b = bundle("cat", "/proc/sys/kernel/shmmax")
+    b.linux["sysctl"] = {"kernel.shmmax": "123456789"}
+    assert run_ok(rt, b) == "123456789\n"
+    assert read_file("/proc/sys/kernel/shmmax") == host_before
+
+
+def test_sysctl_of_a_namespace_the_container_shares_is_refused(rt, bundle):
+    """A net.* sysctl without a network namespace would change the host:
+    the runtime must refuse it, and the host value stays as it was."""
+    host_before = read_file("/proc/sys/net/ipv4/ip_forward")
+    b = bundle("true").without_namespace("network")
+    b.linux["sysctl"] = {"net.ipv4.ip_forward": "1" if host_before == "0\n" else "0"}
+    p = rt.run(b)
+    assert p.returncode != 0
+    assert read_file("/proc/sys/net/ipv4/ip_forward") == host_before
