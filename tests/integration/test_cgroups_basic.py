@@ -1,0 +1,167 @@
+"""Cgroups on this v1 hybrid host: linux.cgroupsPath and a few resources,
+seen from the host and from inside; removal on delete (config-linux.md
+"Control groups", "Memory", "CPU", "PIDS")."""
+
+import os
+import signal
+
+import pytest
+
+from helpers import (CGROUP_PARENT, cgroup_hierarchies, cgroup_v1_dir, find_cgroup_dirs,
+                     read_file, wait_for)
+
+MiB = 1 << 20
+V1_CONTROLLERS = ("memory", "pids", "cpu", "devices", "freezer")
+
+
+def host_value(controller, b, name):
+    return read_file(os.path.join(cgroup_v1_dir(controller, b.cgroups_path), name)).strip()
+
+
+def test_container_process_is_in_the_configured_cgroup(rt, bundle):
+    b = bundle("sleep", "1000")
+    pid = rt.create_running(b)
+    lines = read_file(f"/proc/{pid}/cgroup").splitlines()
+    paths = {ctrl: path for _, ctrls, path in (line.split(":", 2) for line in lines)
+             for ctrl in ctrls.split(",")}
+    for ctrl in V1_CONTROLLERS:
+        assert paths[ctrl] == b.cgroups_path, ctrl
+    for ctrl in V1_CONTROLLERS:
+        procs = read_file(os.path.join(cgroup_v1_dir(ctrl, b.cgroups_path), "cgroup.procs"))
+        assert str(pid) in procs.split(), ctrl
+    rt.delete(b.cid, force=True)
+
+
+def test_memory_limit_is_written_and_visible_inside(rt, bundle, hostdir):
+    b = bundle("sh", "-c", "cat /sys/fs/cgroup/memory/memory.limit_in_bytes > /out/limit")
+    b.bind(hostdir("out"), "/out")
+    out = b.config["mounts"][-1]["source"]
+    b.linux["resources"]["memory"] = {"limit": 64 * MiB}
+    rt.create(b)
+    assert host_value("memory", b, "memory.limit_in_bytes") == str(64 * MiB)
+    rt.start(b.cid)
+    rt.wait_status(b.cid, "stopped")
+    assert read_file(os.path.join(out, "limit")) == f"{64 * MiB}\n"
+    rt.delete(b.cid)
+
+
+def test_memory_limit_kills_a_process_that_exceeds_it(rt, bundle):
+    """No swap on these hosts: going over the limit is an OOM kill (137)."""
+    b = bundle().sh("head -c 64m /dev/zero | tail > /dev/null")
+    b.linux["resources"]["memory"] = {"limit": 16 * MiB, "swap": 16 * MiB}
+    p = rt.run(b)
+    assert p.returncode == 137 or "Killed" in p.stderr, (p.returncode, p.stderr)
+
+
+def test_pids_limit_is_written(rt, bundle):
+    b = bundle("true")
+    b.linux["resources"]["pids"] = {"limit": 32}
+    rt.create(b)
+    assert host_value("pids", b, "pids.max") == "32"
+    rt.delete(b.cid, force=True)
+
+
+def test_pids_limit_stops_forks(rt, bundle):
+    """pids.max 5: the outer shell, an inner shell and 3 sleeps fill it; the
+    inner shell's next fork fails and it gives up."""
+    b = bundle().sh("sh -c 'for i in 1 2 3 4 5 6 7 8 9 10; do sleep 100 & done' 2>/dev/null;"
+                    " echo $?; set -- $(grep -l sleep /proc/[0-9]*/comm); echo $#")
+    b.linux["resources"]["pids"] = {"limit": 5}
+    p = rt.run(b)
+    assert p.returncode == 0, p.stderr
+    inner_status, sleeps = p.stdout.split()
+    assert inner_status != "0"
+    assert 1 <= int(sleeps) <= 3
+
+
+def test_cpu_quota_period_and_shares_are_written(rt, bundle):
+    b = bundle("true")
+    b.linux["resources"]["cpu"] = {"quota": 50000, "period": 100000, "shares": 512}
+    rt.create(b)
+    assert host_value("cpu", b, "cpu.cfs_quota_us") == "50000"
+    assert host_value("cpu", b, "cpu.cfs_period_us") == "100000"
+    assert host_value("cpu", b, "cpu.shares") == "512"
+    rt.delete(b.cid, force=True)
+
+
+def test_cgroup_is_removed_after_delete(rt, bundle):
+    b = bundle("true")
+    rt.create_running(b)
+    assert find_cgroup_dirs(b.cid)
+    rt.wait_status(b.cid, "stopped")
+    rt.delete(b.cid)
+    assert find_cgroup_dirs(b.cid) == []
+
+
+def test_cgroup_is_removed_after_the_container_was_sigkilled(rt, bundle):
+    b = bundle().sh("sleep 1000 & sleep 1000 & wait")
+    pid = rt.create_running(b)
+    os.kill(pid, signal.SIGKILL)
+    rt.wait_status(b.cid, "stopped")
+    rt.delete(b.cid)
+    assert find_cgroup_dirs(b.cid) == []
+
+
+def test_cgroup_is_removed_after_delete_force_of_a_running_container(rt, bundle):
+    b = bundle().sh("sleep 1000 & sleep 1000 & wait")
+    rt.create_running(b)
+    rt.delete(b.cid, force=True)
+    assert find_cgroup_dirs(b.cid) == []
+
+
+def test_cgroup_is_removed_after_foreground_run(rt, bundle):
+    b = bundle("true")
+    assert rt.run(b).returncode == 0
+    assert find_cgroup_dirs(b.cid) == []
+
+
+def test_cgroup_of_a_created_container_is_removed_by_delete_force(rt, bundle):
+    b = bundle("true")
+    b.linux["resources"]["memory"] = {"limit": 64 * MiB}
+    rt.create(b)
+    assert os.path.isdir(cgroup_v1_dir("memory", b.cgroups_path))
+    rt.delete(b.cid, force=True)
+    assert find_cgroup_dirs(b.cid) == []
+
+
+@pytest.mark.cell_only
+def test_default_cgroup_path_is_cell_slash_id(rt, bundle):
+    """Without linux.cgroupsPath cell uses /cell/<id> in every hierarchy."""
+    b = bundle("sleep", "1000")
+    del b.linux["cgroupsPath"]
+    pid = rt.create_running(b)
+    assert os.path.isdir(cgroup_v1_dir("memory", f"/cell/{b.cid}"))
+    assert f":/cell/{b.cid}\n" in read_file(f"/proc/{pid}/cgroup")
+    rt.delete(b.cid, force=True)
+    for h in cgroup_hierarchies():
+        assert not os.path.exists(os.path.join(h, "cell", b.cid))
+
+
+@pytest.mark.cell_only
+def test_relative_cgroup_path_is_under_cell(rt, bundle):
+    b = bundle("sleep", "1000")
+    b.linux["cgroupsPath"] = f"{CGROUP_PARENT.lstrip('/')}/{b.cid}"
+    rt.create(b)
+    assert os.path.isdir(cgroup_v1_dir("memory", f"/cell{CGROUP_PARENT}/{b.cid}"))
+    rt.delete(b.cid, force=True)
+    assert find_cgroup_dirs(b.cid) == []
+    for h in cgroup_hierarchies():
+        try:
+            os.rmdir(os.path.join(h, "cell", CGROUP_PARENT.lstrip("/")))
+        except OSError:
+            pass
+
+
+def test_cgroups_of_two_containers_are_separate(rt, bundle):
+    one, two = bundle("sleep", "1000"), bundle("sleep", "1000")
+    one.linux["resources"]["memory"] = {"limit": 32 * MiB}
+    two.linux["resources"]["memory"] = {"limit": 48 * MiB}
+    rt.create(one)
+    rt.create(two)
+    assert host_value("memory", one, "memory.limit_in_bytes") == str(32 * MiB)
+    assert host_value("memory", two, "memory.limit_in_bytes") == str(48 * MiB)
+    rt.delete(one.cid, force=True)
+    assert find_cgroup_dirs(one.cid) == []
+    assert find_cgroup_dirs(two.cid)
+    rt.delete(two.cid, force=True)
+    wait_for(lambda: find_cgroup_dirs(two.cid) == [], timeout=2)
