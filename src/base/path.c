@@ -60,8 +60,10 @@ static int walk_in_root(int rootfd, const char *rel, int flags)
         }
         struct stat st;
         if (fstatat(cur, p, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-            if (errno == ENOENT && last && (flags & O_CREAT))
-                return openat(cur, p, (flags | O_CLOEXEC | O_NOFOLLOW), 0644) < 0 ? -errno : 0;
+            if (errno == ENOENT && last && (flags & O_CREAT)) {
+                int fd = openat(cur, p, (flags | O_CLOEXEC | O_NOFOLLOW), 0644);
+                return fd < 0 ? -errno : fd;
+            }
             return -errno;
         }
         if (S_ISLNK(st.st_mode) && !(last && (flags & O_NOFOLLOW))) {
@@ -73,8 +75,10 @@ static int walk_in_root(int rootfd, const char *rel, int flags)
                 return -errno;
             target[n] = '\0';
             char rest[PATH_MAX * 2];
-            if (snprintf(rest, sizeof rest, "%s/%s", target, last ? "" : next) >=
-                (int)sizeof rest)
+            /* No slash after a last component: it may name a file. */
+            int len = last ? snprintf(rest, sizeof rest, "%s", target)
+                           : snprintf(rest, sizeof rest, "%s/%s", target, next);
+            if (len >= (int)sizeof rest)
                 return -ENAMETOOLONG;
             if (target[0] == '/') {
                 int r = openat(rootfd, ".", O_PATH | O_CLOEXEC);
@@ -156,6 +160,25 @@ int cell_path_is_absolute(const char *path)
     return path && path[0] == '/';
 }
 
+static int make_in_root(int rootfd, const char *rel, bool as_dir, mode_t mode, int depth);
+
+/* name in dfd (the in-root directory parent) is a symlink whose target is
+ * missing, as an image's /etc/resolv.conf -> ../run/... often is: make the
+ * target instead, resolved inside the root like the link itself. */
+static int make_link_target(int rootfd, int dfd, const char *name, const char *parent, bool as_dir,
+                            mode_t mode, int depth)
+{
+    char target[PATH_MAX];
+    ssize_t n = readlinkat(dfd, name, target, sizeof target - 1);
+    if (n < 0)
+        return errno == EINVAL ? -ENOENT : -errno; /* not a symlink */
+    target[n] = '\0';
+    _cleanup_free_ char *next = NULL;
+    if (asprintf(&next, "%s/%s", target[0] == '/' ? "" : parent, target) < 0)
+        return -ENOMEM;
+    return make_in_root(rootfd, next, as_dir, mode, depth + 1);
+}
+
 /* Ensures rel exists inside the root, making directories on the way, and
  * the last component as a directory or a file as asked. */
 static int make_in_root(int rootfd, const char *rel, bool as_dir, mode_t mode, int depth)
@@ -188,7 +211,10 @@ static int make_in_root(int rootfd, const char *rel, bool as_dir, mode_t mode, i
     }
     if (r < 0 && errno != EEXIST)
         return -errno;
-    return cell_openat_in_root(rootfd, rel, O_PATH);
+    fd = cell_openat_in_root(rootfd, rel, O_PATH);
+    if (fd != -ENOENT)
+        return fd;
+    return make_link_target(rootfd, dfd, name, parent, as_dir, mode, depth);
 }
 
 int cell_mkdir_in_root(int rootfd, const char *rel, mode_t mode, cell_err_t *err)

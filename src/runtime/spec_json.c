@@ -45,8 +45,8 @@ size_t spec_push_index(struct spec_ctx *c, size_t i)
 
 void spec_pop(struct spec_ctx *c, size_t mark)
 {
-    c->len = mark;
-    c->path[mark] = '\0';
+    c->len = mark < sizeof c->path ? mark : sizeof c->path - 1;
+    c->path[c->len] = '\0';
 }
 
 int spec_fail(struct spec_ctx *c, const char *fmt, ...)

@@ -607,6 +607,22 @@ static void test_error_annotations(void **state)
     expect_error("'annotations':['a']", "annotations: expected an object");
 }
 
+static void test_error_long_path_truncated(void **state)
+{
+    (void)state;
+    char key[700];
+    memset(key, 'k', sizeof key - 1);
+    key[sizeof key - 1] = '\0';
+    _cleanup_free_ char *doc = NULL;
+    assert_true(asprintf(&doc, "{" MINIMAL ",'annotations':{'%s':1}}", key) > 0);
+    _cleanup_err_ cell_err_t err = CELL_ERR_INIT;
+    struct cell_spec *spec = NULL;
+    assert_true(parse_doc(doc, &spec, &err) < 0);
+    const char *text = cell_error_text(&err);
+    assert_memory_equal(text, "annotations.kkk", 15);
+    assert_non_null(strstr(text, ": expected a string"));
+}
+
 static void test_error_namespaces(void **state)
 {
     (void)state;
@@ -1361,6 +1377,7 @@ int main(void)
         cmocka_unit_test(test_error_mounts),
         cmocka_unit_test(test_error_hooks),
         cmocka_unit_test(test_error_annotations),
+        cmocka_unit_test(test_error_long_path_truncated),
         cmocka_unit_test(test_error_namespaces),
         cmocka_unit_test(test_error_linux_misc),
         cmocka_unit_test(test_error_time_offsets),
