@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -183,6 +184,9 @@ static int parse_rlimit(struct spec_ctx *c, const json_t *obj, void *elem)
     r = spec_get_u64(c, obj, "soft", true, &rl->soft);
     if (r >= 0)
         r = spec_get_u64(c, obj, "hard", true, &rl->hard);
+    if (r >= 0 && rl->soft > rl->hard) /* setrlimit(2) would fail with EINVAL */
+        r = spec_fail(c, "soft limit %" PRIu64 " is above the hard limit %" PRIu64, rl->soft,
+                      rl->hard);
     return r;
 }
 
@@ -304,7 +308,7 @@ static int parse_hook(struct spec_ctx *c, const json_t *obj, void *elem)
         r = spec_get_int(c, obj, "timeout", false, INT64_MIN + 1, INT64_MAX, &h->timeout);
     if (r >= 0 && h->timeout != CELL_UNSET && h->timeout <= 0) {
         spec_push_key(c, "timeout");
-        r = spec_fail(c, "must be greater than zero, got %lld", (long long)h->timeout);
+        r = spec_fail(c, "must be greater than zero, got %" PRId64, h->timeout);
     }
     return r;
 }

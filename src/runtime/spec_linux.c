@@ -136,7 +136,7 @@ static int parse_device_type(struct spec_ctx *c, const json_t *obj, char *type)
 static int parse_device(struct spec_ctx *c, const json_t *obj, void *elem)
 {
     struct cell_device *d = elem;
-    d->file_mode = d->uid = d->gid = CELL_UNSET;
+    d->major = d->minor = d->file_mode = d->uid = d->gid = CELL_UNSET;
     int r = spec_get_abs_path(c, obj, "path", true, &d->path);
     if (r >= 0)
         r = parse_device_type(c, obj, &d->type);

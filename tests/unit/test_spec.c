@@ -367,6 +367,8 @@ static void test_full_config_devices(void **state)
     assert_int_equal(lx->devices[0].file_mode, 438);
     assert_int_equal(lx->devices[0].uid, 0);
     assert_int_equal(lx->devices[1].type, 'p');
+    assert_int_equal(lx->devices[1].major, CELL_UNSET);
+    assert_int_equal(lx->devices[1].minor, CELL_UNSET);
     assert_int_equal(lx->devices[1].file_mode, CELL_UNSET);
     assert_int_equal(lx->devices[1].gid, CELL_UNSET);
 }
@@ -553,6 +555,8 @@ static void test_error_rlimits(void **state)
                       "{'type':'RLIMIT_CORE','soft':2,'hard':2}]}",
                  "process.rlimits[2].type: duplicate rlimit 'RLIMIT_CORE'");
     expect_error(PROC ",'rlimits':[1]}", "process.rlimits[0]: expected an object");
+    expect_error(PROC ",'rlimits':[{'type':'RLIMIT_NOFILE','soft':2048,'hard':1024}]}",
+                 "process.rlimits[0]: soft limit 2048 is above the hard limit 1024");
 }
 
 static void test_error_process_misc(void **state)
