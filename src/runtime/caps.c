@@ -60,5 +60,8 @@ int cell_caps_apply(const struct cell_caps *caps, cell_err_t *err)
     }
     if (syscall(SYS_capset, &hdr, data) < 0)
         return cell_error(err, errno, "set capabilities");
-    return set_ambient(caps->ambient & known, err);
+    /* The kernel raises an ambient capability only when it is permitted
+     * and inheritable; runc's default spec lists ambient ones without
+     * inheritable, and runc then skips them. So do we. */
+    return set_ambient(caps->ambient & perm & inh, err);
 }

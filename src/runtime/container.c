@@ -4,6 +4,7 @@
 #include "base/cleanup.h"
 #include "base/fd.h"
 #include "runtime/container.h"
+#include "runtime/dev.h"
 #include "runtime/ns.h"
 #include "runtime/process.h"
 #include "runtime/runtime.h"
@@ -200,7 +201,12 @@ static int make_cgroup(struct creation *k, cell_err_t *err)
     int r = cell_cgroup_new(c->spec->linux.cgroups_path, c->id, &c->cg, err);
     if (r < 0)
         return r;
-    r = cell_cgroup_create(c->cg, &c->spec->linux.resources, err);
+    struct cell_resources res = c->spec->linux.resources;
+    _cleanup_free_ struct cell_device_rule *rules = NULL;
+    if (cell_dev_cgroup_rules(c->spec, &rules, &res.n_devices) < 0)
+        return cell_error(err, ENOMEM, "device rules");
+    res.devices = rules;
+    r = cell_cgroup_create(c->cg, &res, err);
     if (r < 0)
         return r;
     k->cgroup_made = true;

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -22,6 +23,40 @@ static const struct {
     {"/proc/self/fd", "fd"},       {"/proc/self/fd/0", "stdin"}, {"/proc/self/fd/1", "stdout"},
     {"/proc/self/fd/2", "stderr"}, {"pts/ptmx", "ptmx"},
 };
+
+static const struct cell_device_rule default_rules[] = {
+    {true, 'c', -1, -1, "m"},  {true, 'b', -1, -1, "m"},   {true, 'c', 1, 3, "rwm"},
+    {true, 'c', 1, 5, "rwm"},  {true, 'c', 1, 7, "rwm"},   {true, 'c', 1, 8, "rwm"},
+    {true, 'c', 1, 9, "rwm"},  {true, 'c', 5, 0, "rwm"},   {true, 'c', 5, 1, "rwm"},
+    {true, 'c', 5, 2, "rwm"},  {true, 'c', 136, -1, "rwm"}, {true, 'c', 10, 200, "rwm"},
+};
+
+int cell_dev_cgroup_rules(const struct cell_spec *spec, struct cell_device_rule **out, size_t *n)
+{
+    const struct cell_resources *res = &spec->linux.resources;
+    size_t total = res->n_devices;
+    if (total)
+        total += ARRAY_SIZE(default_rules) + spec->linux.n_devices;
+    *n = total;
+    *out = NULL;
+    if (total == 0)
+        return 0;
+    struct cell_device_rule *rules = calloc(total, sizeof *rules);
+    if (!rules)
+        return -ENOMEM;
+    size_t k = 0;
+    for (size_t i = 0; i < res->n_devices; i++)
+        rules[k++] = res->devices[i];
+    for (size_t i = 0; i < ARRAY_SIZE(default_rules); i++)
+        rules[k++] = default_rules[i];
+    for (size_t i = 0; i < spec->linux.n_devices; i++) {
+        const struct cell_device *d = &spec->linux.devices[i];
+        rules[k++] = (struct cell_device_rule){true, d->type == 'b' ? 'b' : 'c', d->major,
+                                               d->minor, "rwm"};
+    }
+    *out = rules;
+    return 0;
+}
 
 static mode_t type_bits(char type)
 {
