@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from helpers import read_file, wait_for
+from helpers import mounts_mentioning, read_file, wait_for
 
 
 def run_ok(rt, b):
@@ -276,12 +276,9 @@ def test_host_paths_are_not_visible(rt, bundle, test_dir):
 # -- symlinks in destinations ------------------------------------------------
 
 
-@pytest.mark.parametrize("link_kind", ["absolute", "relative"])
-def test_mount_destination_through_symlink_stays_in_the_rootfs(rt, bundle, rootfs, hostdir,
-                                                               link_kind):
-    """A destination that traverses a symlink pointing outside the rootfs
-    must be resolved inside the rootfs (config.md Mounts: destination is
-    relative to the container's root): the host dir is never touched."""
+def symlink_escape_bundle(bundle, rootfs, hostdir, link_kind):
+    """A bundle whose rootfs has /evil -> a host dir (absolutely, or by
+    enough ../ to climb out), and a tmpfs mounted at /evil/x."""
     victim = hostdir("victim")
     b = bundle()
     own = b.own_rootfs(rootfs)
@@ -289,9 +286,30 @@ def test_mount_destination_through_symlink_stays_in_the_rootfs(rt, bundle, rootf
     os.symlink(target, os.path.join(own, "evil"))
     b.mount("/evil/x", "tmpfs", "tmpfs", ["size=64k"])
     b.sh("echo inside > /evil/x/file; stat -f -c %T /evil/x; cat /evil/x/file")
+    return b, own, victim
+
+
+@pytest.mark.parametrize("link_kind", ["absolute", "relative"])
+def test_mount_destination_through_symlink_never_touches_the_host(rt, bundle, rootfs, hostdir,
+                                                                  link_kind):
+    """A destination that traverses a symlink pointing outside the rootfs is
+    resolved inside the rootfs (config.md Mounts: destination is in the
+    container). Whether the runtime then mounts or refuses, the host dir
+    stays untouched and nothing is mounted on the host."""
+    b, _, victim = symlink_escape_bundle(bundle, rootfs, hostdir, link_kind)
+    rt.run(b)
+    assert os.listdir(victim) == []
+    assert mounts_mentioning(victim) == []
+
+
+@pytest.mark.parametrize("link_kind", ["absolute", "relative"])
+def test_mount_destination_through_symlink_lands_inside_the_rootfs(rt, bundle, rootfs, hostdir,
+                                                                   link_kind):
+    """Like runc: the symlink is followed as if the rootfs were /, the
+    missing directories are made under the rootfs, and the mount is there."""
+    b, own, victim = symlink_escape_bundle(bundle, rootfs, hostdir, link_kind)
     assert run_ok(rt, b) == "tmpfs\ninside\n"
     assert os.listdir(victim) == []
-    # the mount point was made under the rootfs, at the resolved path
     assert os.path.isdir(os.path.join(own, victim.lstrip("/"), "x"))
 
 
@@ -329,8 +347,10 @@ def propagation_case(rt, bundle, gate, hostdir, host_mount, src, bind_prop, root
     return read_file(os.path.join(out, "fstype")).strip() == "tmpfs"
 
 
-def test_host_mount_propagates_into_rslave_bind(rt, bundle, gate, hostdir, host_mount,
-                                                shared_src):
+def test_host_mount_propagates_into_rslave_bind_by_default(rt, bundle, gate, hostdir,
+                                                           host_mount, shared_src):
+    """Without rootfsPropagation the container's mounts are slaves (runc's
+    default, rslave): a later host mount under a shared source shows up."""
     assert propagation_case(rt, bundle, gate, hostdir, host_mount, shared_src, "rslave")
 
 
