@@ -20,27 +20,34 @@ void spec_ctx_init(struct spec_ctx *c, const char *where, cell_err_t *err)
         spec_push_key(c, where);
 }
 
-static size_t spec_push(struct spec_ctx *c, const char *fmt, const char *s, size_t i)
+/* Appends n bytes of s, truncating a path too long for the buffer (the
+ * error still reads). Plain copies: this runs for every member read. */
+static void spec_append(struct spec_ctx *c, const char *s, size_t n)
 {
-    size_t mark = c->len;
-    if (c->len < sizeof c->path) {
-        int n = s ? snprintf(c->path + c->len, sizeof c->path - c->len, fmt, s)
-                  : snprintf(c->path + c->len, sizeof c->path - c->len, fmt, i);
-        c->len += n > 0 ? (size_t)n : 0;
-        if (c->len >= sizeof c->path)
-            c->len = sizeof c->path - 1; /* truncated; the error still reads */
-    }
-    return mark;
+    size_t room = sizeof c->path - 1 - c->len;
+    if (n > room)
+        n = room;
+    memcpy(c->path + c->len, s, n);
+    c->len += n;
+    c->path[c->len] = '\0';
 }
 
 size_t spec_push_key(struct spec_ctx *c, const char *key)
 {
-    return spec_push(c, c->len ? ".%s" : "%s", key, 0);
+    size_t mark = c->len;
+    if (c->len)
+        spec_append(c, ".", 1);
+    spec_append(c, key, strlen(key));
+    return mark;
 }
 
 size_t spec_push_index(struct spec_ctx *c, size_t i)
 {
-    return spec_push(c, "[%zu]", NULL, i);
+    char buf[32];
+    int n = snprintf(buf, sizeof buf, "[%zu]", i);
+    size_t mark = c->len;
+    spec_append(c, buf, (size_t)n);
+    return mark;
 }
 
 void spec_pop(struct spec_ctx *c, size_t mark)
@@ -252,13 +259,10 @@ static int member_begin(struct spec_ctx *c, const json_t *obj, const char *key, 
                         json_t **v, size_t *mark)
 {
     *v = spec_member(obj, key);
+    if (!*v && !required)
+        return 0;
     *mark = spec_push_key(c, key);
-    if (*v)
-        return 1;
-    if (required)
-        return spec_fail(c, "required");
-    spec_pop(c, *mark);
-    return 0;
+    return *v ? 1 : spec_fail(c, "required");
 }
 
 static int member_end(struct spec_ctx *c, size_t mark, int r)
