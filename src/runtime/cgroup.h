@@ -24,6 +24,8 @@ struct cell_cgroup_hier {
     char *fstype;   /* "cgroup" or "cgroup2" */
     char *options;  /* mount data for a v1 hierarchy: "memory", "name=systemd"; NULL for v2 */
     char *host_dir; /* the container's cgroup directory on the host */
+    unsigned keep;  /* leading components of the path that destroy leaves alone (they
+                       existed before create); the rest are removed once empty */
 };
 
 struct cell_cgroup {
@@ -44,7 +46,10 @@ struct cell_cgroup_ops {
      * moving only the calling thread skips the threadgroup rwsem and with it
      * the RCU grace period that a parent's cgroup.procs write waits for after
      * idle); on v2 an O_PATH|O_DIRECTORY fd of the cgroup for
-     * clone3(CLONE_INTO_CGROUP) in *clone_fd (else -1). */
+     * clone3(CLONE_INTO_CGROUP) in *clone_fd (else -1). A hybrid cgroup that
+     * also has a part in the unified hierarchy gets both: tasks fds for the
+     * v1 hierarchies (in hiers[] order; the unified part comes last) and
+     * clone_fd for the unified part. The caller closes them and frees *fds. */
     int (*open_join_fds)(struct cell_cgroup *cg, int **fds, size_t *n, int *clone_fd,
                          cell_err_t *err);
     /* Moves pid (and its threads) into the cgroup in every hierarchy. */
@@ -60,6 +65,7 @@ struct cell_cgroup_ops {
 };
 
 int cell_cgroup_detect_layout(enum cell_cgroup_layout *out, cell_err_t *err);
+const char *cell_cgroup_layout_name(enum cell_cgroup_layout layout); /* "v1", "hybrid", "v2" */
 
 /* Resolves the container's cgroup from linux.cgroupsPath (NULL: "/cell/<id>";
  * relative: under "/cell") for the host's layout. Makes nothing yet. */
