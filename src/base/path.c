@@ -116,7 +116,14 @@ int cell_openat_in_root(int rootfd, const char *rel, int flags)
         const char *p = rel;
         while (*p == '/')
             p++;
-        long fd = syscall(SYS_openat2, rootfd, *p ? p : ".", &how, sizeof how);
+        /* EAGAIN: a rename or mount anywhere on the system raced with a ".."
+         * and the kernel could not prove it stayed inside; it asks for a
+         * retry (openat2(2)). */
+        long fd;
+        int tries = 0;
+        do
+            fd = syscall(SYS_openat2, rootfd, *p ? p : ".", &how, sizeof how);
+        while (fd < 0 && errno == EAGAIN && ++tries < 128);
         if (fd >= 0)
             return (int)fd;
         if (errno != ENOSYS)
