@@ -3,6 +3,7 @@ their default config, host-side probes (processes, cgroups, mounts), the
 leak check. Fixtures live in conftest.py; tests import what they need from
 here (`from helpers import wait_for`)."""
 
+import contextlib
 import json
 import os
 import secrets
@@ -114,6 +115,25 @@ def ns_id(pid, ns):
 def read_file(path):
     with open(path) as f:
         return f.read()
+
+
+@contextlib.contextmanager
+def host_sysctl_unchanged(name):
+    """Guards a host sysctl across a block that must not change it: yields
+    its value; if it changed, restores it and fails. A buggy runtime that
+    applies a container's sysctl in the host's namespace must not leave the
+    host altered."""
+    path = "/proc/sys/" + name.replace(".", "/")
+    before = read_file(path)
+    try:
+        yield before
+    finally:
+        after = read_file(path)
+        if after != before:
+            with open(path, "w") as f:
+                f.write(before)
+            raise AssertionError(f"the host's {name} changed from {before.strip()} to "
+                                 f"{after.strip()} (restored)")
 
 
 def processes_mentioning(needle):

@@ -128,7 +128,7 @@ def test_bad_config_error_names_the_field(rt, bundle, mutation, needle):
 @pytest.mark.cell_only
 def test_config_errors_are_prefixed_with_config_json(rt, bundle):
     _, p = create_bad(rt, bundle, mutate_set("process.args", "sh"))
-    assert p.stderr.startswith("config.json: process.args: "), p.stderr
+    assert "config.json: process.args: " in p.stderr, p.stderr
 
 
 @pytest.mark.cell_only

@@ -29,14 +29,26 @@ def test_run_killed_by_sigkill_exits_137(rt, bundle):
     """A process killed by signal N is reported as 128+N, as a shell does."""
     b = bundle("sleep", "1000")
     result = {}
-    t = threading.Thread(target=lambda: result.update(p=rt.run(b)))
+
+    def run():
+        try:
+            result["p"] = rt.run(b, timeout=20)
+        except Exception as e:  # reported below, in the test's thread
+            result["error"] = e
+
+    t = threading.Thread(target=run)
     t.start()
+    killed = False
     try:
         pid = wait_for(lambda: rt.status(b.cid) == "running" and rt.state(b.cid)["pid"],
                        what="the container to run")
         os.kill(pid, signal.SIGKILL)
+        killed = True
     finally:
+        if not killed:  # unblock the foreground run before failing
+            rt("kill", b.cid, "KILL")
         t.join(30)
+    assert "error" not in result, result.get("error")
     assert result["p"].returncode == 137, result["p"].stderr
 
 
