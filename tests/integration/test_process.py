@@ -3,7 +3,7 @@
 
 import os
 
-from helpers import host_sysctl_unchanged, read_file
+from helpers import host_sysctl_unchanged
 
 # CAP_KILL 5, CAP_NET_BIND_SERVICE 10, CAP_AUDIT_WRITE 29: the default set
 DEFAULT_CAP_MASK = (1 << 5) | (1 << 10) | (1 << 29)
