@@ -168,6 +168,42 @@ static int resolve_paths(struct creation *k, cell_err_t *err)
     return 0;
 }
 
+/* The namespace a sysctl belongs to, or -1 when it is host-wide. */
+static int sysctl_namespace(const char *key)
+{
+    static const char *ipc_keys[] = {"kernel.msgmax", "kernel.msgmnb", "kernel.msgmni",
+                                     "kernel.sem",    "kernel.shmall", "kernel.shmmax",
+                                     "kernel.shmmni", "kernel.shm_rmid_forced"};
+    if (!strncmp(key, "net.", 4))
+        return CELL_NS_NET;
+    if (!strncmp(key, "fs.mqueue.", 10))
+        return CELL_NS_IPC;
+    for (size_t i = 0; i < ARRAY_SIZE(ipc_keys); i++)
+        if (!strcmp(key, ipc_keys[i]))
+            return CELL_NS_IPC;
+    if (!strcmp(key, "kernel.hostname") || !strcmp(key, "kernel.domainname"))
+        return CELL_NS_UTS;
+    return -1;
+}
+
+/* A sysctl is written from inside the container; one that is not in a
+ * namespace of the container's own would change the host. */
+static int check_sysctls(const struct cell_spec *spec, cell_err_t *err)
+{
+    for (size_t i = 0; i < spec->linux.n_sysctl; i++) {
+        const char *key = spec->linux.sysctl[i].key;
+        int ns = sysctl_namespace(key);
+        if (ns < 0)
+            return cell_error(err, 0, "config.json: linux.sysctl: \"%s\" is not namespaced", key);
+        if (!spec->linux.ns[ns].present)
+            return cell_error(err, 0,
+                              "config.json: linux.sysctl: \"%s\" needs the container's own %s "
+                              "namespace",
+                              key, cell_ns_name(ns));
+    }
+    return 0;
+}
+
 /* Checks that need no kernel object, so a bad config makes nothing. */
 static int validate_spec(const struct cell_spec *spec, cell_err_t *err)
 {
@@ -176,6 +212,9 @@ static int validate_spec(const struct cell_spec *spec, cell_err_t *err)
     const struct cell_namespace *uts = &spec->linux.ns[CELL_NS_UTS];
     if ((spec->hostname || spec->domainname) && !(uts->present && !uts->path))
         return cell_error(err, 0, "config.json: hostname: needs a new uts namespace");
+    int r = check_sysctls(spec, err);
+    if (r < 0)
+        return r;
     const struct cell_namespace *user = &spec->linux.ns[CELL_NS_USER];
     if (user->present && !user->path && spec->linux.n_uid_mappings == 0)
         return cell_error(err, 0, "config.json: linux.uidMappings: required with a new user namespace");
@@ -191,7 +230,7 @@ static int make_state_dir(struct creation *k, cell_err_t *err)
         return cell_error(err, errno, "make state of \"%s\"", id);
     }
     k->dir_made = true;
-    k->dirfd = cell_state_dir_open(k->rootfd, id, err);
+    k->dirfd = cell_state_dir_open(k->rootfd, id, true, err);
     return k->dirfd < 0 ? k->dirfd : 0;
 }
 
@@ -419,7 +458,7 @@ int cell_runtime_start(const char *root, const char *id, cell_err_t *err)
     _cleanup_close_ int rootfd = cell_state_root_open(root_or_default(root), false, err);
     if (rootfd < 0)
         return cell_error(err, 0, "container \"%s\" does not exist", id);
-    _cleanup_close_ int dirfd = cell_state_dir_open(rootfd, id, err);
+    _cleanup_close_ int dirfd = cell_state_dir_open(rootfd, id, true, err);
     if (dirfd < 0)
         return dirfd;
     struct cell_state st;
@@ -499,6 +538,10 @@ int cell_runtime_run(const struct cell_create_opts *o, int *exit_code, cell_err_
         return r;
     }
     *exit_code = 0;
+    /* Created: release the lock so that state, kill and delete work while
+     * a foreground run waits. */
+    close(k.dirfd);
+    k.dirfd = -1;
     if (!o->detach) {
         forward_signals(k.init);
         *exit_code = master >= 0 ? cell_terminal_relay(master, k.init) : wait_exit_code(k.init);
@@ -513,7 +556,7 @@ int cell_runtime_run(const struct cell_create_opts *o, int *exit_code, cell_err_
 }
 
 /* Opens and reads a container's record; the lock is held while dirfd is. */
-static int load_container(const char *root, const char *id, int *rootfd, int *dirfd,
+static int load_container(const char *root, const char *id, bool lock, int *rootfd, int *dirfd,
                           struct cell_state *st, cell_err_t *err)
 {
     if (!cell_id_valid(id))
@@ -521,7 +564,7 @@ static int load_container(const char *root, const char *id, int *rootfd, int *di
     *rootfd = cell_state_root_open(root_or_default(root), false, err);
     if (*rootfd < 0)
         return cell_error(err, 0, "container \"%s\" does not exist", id);
-    *dirfd = cell_state_dir_open(*rootfd, id, err);
+    *dirfd = cell_state_dir_open(*rootfd, id, lock, err);
     if (*dirfd < 0)
         return *dirfd;
     return cell_state_read(*dirfd, id, st, err);
@@ -531,7 +574,7 @@ json_t *cell_runtime_state(const char *root, const char *id, cell_err_t *err)
 {
     _cleanup_close_ int rootfd = -1, dirfd = -1;
     struct cell_state st;
-    if (load_container(root, id, &rootfd, &dirfd, &st, err) < 0)
+    if (load_container(root, id, false, &rootfd, &dirfd, &st, err) < 0)
         return NULL;
     json_t *o = cell_state_to_json(&st, cell_state_status(dirfd, &st));
     cell_state_clear(&st);
@@ -587,7 +630,7 @@ int cell_runtime_kill(const char *root, const char *id, int sig, bool all, cell_
 {
     _cleanup_close_ int rootfd = -1, dirfd = -1;
     struct cell_state st;
-    int r = load_container(root, id, &rootfd, &dirfd, &st, err);
+    int r = load_container(root, id, false, &rootfd, &dirfd, &st, err);
     if (r < 0)
         return r;
     enum cell_status status = cell_state_status(dirfd, &st);
@@ -632,7 +675,7 @@ int cell_runtime_delete(const char *root, const char *id, bool force, cell_err_t
 {
     _cleanup_close_ int rootfd = -1, dirfd = -1;
     struct cell_state st;
-    int r = load_container(root, id, &rootfd, &dirfd, &st, err);
+    int r = load_container(root, id, true, &rootfd, &dirfd, &st, err);
     if (r < 0)
         return r;
     enum cell_status status = cell_state_status(dirfd, &st);

@@ -36,7 +36,7 @@ int cell_dev_cgroup_rules(const struct cell_spec *spec, struct cell_device_rule 
     const struct cell_resources *res = &spec->linux.resources;
     size_t total = res->n_devices;
     if (total)
-        total += ARRAY_SIZE(default_rules) + spec->linux.n_devices;
+        total += ARRAY_SIZE(default_rules);
     *n = total;
     *out = NULL;
     if (total == 0)
@@ -49,11 +49,6 @@ int cell_dev_cgroup_rules(const struct cell_spec *spec, struct cell_device_rule 
         rules[k++] = res->devices[i];
     for (size_t i = 0; i < ARRAY_SIZE(default_rules); i++)
         rules[k++] = default_rules[i];
-    for (size_t i = 0; i < spec->linux.n_devices; i++) {
-        const struct cell_device *d = &spec->linux.devices[i];
-        rules[k++] = (struct cell_device_rule){true, d->type == 'b' ? 'b' : 'c', d->major,
-                                               d->minor, "rwm"};
-    }
     *out = rules;
     return 0;
 }

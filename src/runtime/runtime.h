@@ -42,8 +42,9 @@ json_t *cell_runtime_state(const char *root, const char *id, cell_err_t *err);
 json_t *cell_runtime_list(const char *root, cell_err_t *err);
 
 int cell_runtime_kill(const char *root, const char *id, int sig, bool all, cell_err_t *err);
-/* Refuses a created or running container unless force, which kills it
- * first. Removes cgroups and state. */
+/* Refuses a running container unless force, which kills it first; a
+ * created one is killed and deleted without force, as runc does (nothing of
+ * the user's has run yet). Removes cgroups and state. */
 int cell_runtime_delete(const char *root, const char *id, bool force, cell_err_t *err);
 
 /* `spec`: runc's default config.json (rootless variant when asked). */

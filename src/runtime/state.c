@@ -52,7 +52,7 @@ int cell_state_root_open(const char *root, bool create, cell_err_t *err)
     return fd;
 }
 
-int cell_state_dir_open(int rootfd, const char *id, cell_err_t *err)
+int cell_state_dir_open(int rootfd, const char *id, bool lock, cell_err_t *err)
 {
     _cleanup_close_ int fd = openat(rootfd, id, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0) {
@@ -60,7 +60,7 @@ int cell_state_dir_open(int rootfd, const char *id, cell_err_t *err)
             return cell_error(err, 0, "container \"%s\" does not exist", id);
         return cell_error(err, errno, "container \"%s\"", id);
     }
-    if (flock(fd, LOCK_EX) < 0)
+    if (lock && flock(fd, LOCK_EX) < 0)
         return cell_error(err, errno, "lock container \"%s\"", id);
     return TAKE_FD(fd);
 }

@@ -27,8 +27,9 @@ const char *cell_status_name(enum cell_status s);
 
 /* Opens (creating with mkdir -p) the state root. */
 int cell_state_root_open(const char *root, bool create, cell_err_t *err);
-/* Opens <root>/<id> and takes its lock (flock, released on close). */
-int cell_state_dir_open(int rootfd, const char *id, cell_err_t *err);
+/* Opens <root>/<id>; with lock, takes its lock (flock, released on close).
+ * Readers need no lock: state.json is only ever replaced by rename. */
+int cell_state_dir_open(int rootfd, const char *id, bool lock, cell_err_t *err);
 
 int cell_state_write(int dirfd, const struct cell_state *st, cell_err_t *err);
 int cell_state_read(int dirfd, const char *id, struct cell_state *st, cell_err_t *err);
