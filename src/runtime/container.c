@@ -5,9 +5,11 @@
 #include "base/fd.h"
 #include "runtime/container.h"
 #include "runtime/dev.h"
+#include "runtime/hooks.h"
 #include "runtime/ns.h"
 #include "runtime/process.h"
 #include "runtime/runtime.h"
+#include "runtime/seccomp.h"
 #include "runtime/state.h"
 #include "runtime/sync.h"
 #include "runtime/terminal.h"
@@ -139,6 +141,7 @@ static void creation_free(struct creation *k)
         close(k->rootfd);
     if (c->cg)
         cell_cgroup_free(c->cg);
+    cell_seccomp_free(c->seccomp);
     if (c->spec)
         cell_spec_free(c->spec);
     free(c->bundle);
@@ -331,11 +334,61 @@ static int record_state(struct creation *k, cell_err_t *err)
         .owner = geteuid(),
         .annotations = annotations,
         .cgroup = cell_cgroup_to_json(c->cg),
+        .hooks = cell_hooks_to_json(c->spec),
     };
     int r = cell_state_write(k->dirfd, &st, err);
     json_decref(st.annotations);
     json_decref(st.cgroup);
+    json_decref(st.hooks);
     return r;
+}
+
+/* The state object that hooks get on stdin (config.md "Hooks"). */
+static char *creation_state_text(struct creation *k, enum cell_status status)
+{
+    struct cell_container *c = &k->c;
+    struct cell_state st = {.id = (char *)c->id, .pid = k->init, .bundle = c->bundle,
+                            .rootfs = c->rootfs};
+    st.annotations = json_object();
+    for (size_t i = 0; i < c->spec->n_annotations; i++)
+        json_object_set_new(st.annotations, c->spec->annotations[i].key,
+                            json_string(c->spec->annotations[i].value));
+    json_t *o = cell_state_to_json(&st, status);
+    char *text = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    json_decref(st.annotations);
+    return text;
+}
+
+static int run_spec_hooks(struct creation *k, enum cell_hook_kind kind, enum cell_status status,
+                          cell_err_t *err)
+{
+    const struct cell_spec *spec = k->c.spec;
+    if (spec->n_hooks[kind] == 0)
+        return 0;
+    _cleanup_free_ char *state = creation_state_text(k, status);
+    return cell_hooks_run(spec->hooks[kind], spec->n_hooks[kind], kind, state, err);
+}
+
+/* The init paused before pivot_root: prestart and createRuntime run now,
+ * in the runtime's namespaces; the init gets the state for its own hooks. */
+static int answer_hooks(struct creation *k, cell_err_t *err)
+{
+    int r;
+    if ((r = run_spec_hooks(k, CELL_HOOK_PRESTART, CELL_STATUS_CREATING, err)) < 0 ||
+        (r = run_spec_hooks(k, CELL_HOOK_CREATE_RUNTIME, CELL_STATUS_CREATING, err)) < 0)
+        return r;
+    _cleanup_free_ char *state = creation_state_text(k, CELL_STATUS_CREATING);
+    if (state && strlen(state) >= CELL_SYNC_TEXT_MAX)
+        return cell_error(err, E2BIG, "hooks: container state too large");
+    return cell_sync_send(k->parent_sync, SYNC_HOOKS_DONE, 0, state);
+}
+
+static int answer_seccomp_fd(struct creation *k, int fd, cell_err_t *err)
+{
+    _cleanup_close_ int nfd = fd;
+    _cleanup_free_ char *state = creation_state_text(k, CELL_STATUS_CREATING);
+    return cell_seccomp_send_to_listener(k->c.spec, nfd, state, err);
 }
 
 static int write_pid_file(const char *path, pid_t pid, cell_err_t *err)
@@ -374,6 +427,12 @@ static int follow_setup(struct creation *k, cell_err_t *err)
             if ((r = cell_ns_write_mappings(msg.value, c->spec, err)) < 0)
                 return r;
             cell_sync_send(k->parent_sync, SYNC_USERNS_MAPPED, 0, NULL);
+        } else if (msg.type == SYNC_HOOKS) {
+            if ((r = answer_hooks(k, err)) < 0)
+                return r;
+        } else if (msg.type == SYNC_SECCOMP_FD) {
+            if ((r = answer_seccomp_fd(k, msg.rights_fd, err)) < 0)
+                return r;
         } else if (msg.type == SYNC_INIT_PID) {
             k->init = msg.value;
             reap(k->child);
@@ -393,7 +452,8 @@ static int create_container(struct creation *k, bool gate_fifo, cell_err_t *err)
     int r;
     if (!cell_id_valid(c->id))
         return cell_error(err, 0, "invalid container id \"%s\"", c->id ? c->id : "");
-    if ((r = resolve_paths(k, err)) < 0 || (r = validate_spec(c->spec, err)) < 0)
+    if ((r = resolve_paths(k, err)) < 0 || (r = validate_spec(c->spec, err)) < 0 ||
+        (r = cell_seccomp_prepare(c->spec, &c->seccomp, err)) < 0)
         return r;
     k->rootfd = cell_state_root_open(root_or_default(c->opts->root), true, err);
     if (k->rootfd < 0)
@@ -437,6 +497,25 @@ int cell_runtime_create(const struct cell_create_opts *o, cell_err_t *err)
     return r;
 }
 
+/* Hooks kept in a container's state, for start and delete. */
+static int run_state_hooks(const struct cell_state *st, enum cell_hook_kind kind,
+                           enum cell_status status, cell_err_t *err)
+{
+    if (!st->hooks)
+        return 0;
+    struct cell_hook *hooks = NULL;
+    size_t n = 0;
+    int r = cell_hooks_from_json(st->hooks, kind, &hooks, &n, err);
+    if (r < 0 || n == 0)
+        return r;
+    json_t *o = cell_state_to_json(st, status);
+    _cleanup_free_ char *text = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    r = cell_hooks_run(hooks, n, kind, text, err);
+    cell_hooks_free(hooks, n);
+    return r;
+}
+
 static int open_gate(int dirfd, const char *id, cell_err_t *err)
 {
     _cleanup_close_ int fd = openat(dirfd, "exec.fifo", O_WRONLY | O_NONBLOCK | O_CLOEXEC);
@@ -466,11 +545,15 @@ int cell_runtime_start(const char *root, const char *id, cell_err_t *err)
     if (r < 0)
         return r;
     enum cell_status status = cell_state_status(dirfd, &st);
-    cell_state_clear(&st);
     if (status != CELL_STATUS_CREATED)
-        return cell_error(err, 0, "container \"%s\" is %s, not created", id,
-                          cell_status_name(status));
-    return open_gate(dirfd, id, err);
+        r = cell_error(err, 0, "container \"%s\" is %s, not created", id,
+                       cell_status_name(status));
+    if (r == 0)
+        r = open_gate(dirfd, id, err);
+    if (r == 0)
+        r = run_state_hooks(&st, CELL_HOOK_POSTSTART, CELL_STATUS_RUNNING, err);
+    cell_state_clear(&st);
+    return r;
 }
 
 static volatile pid_t forward_to;
@@ -532,6 +615,8 @@ int cell_runtime_run(const struct cell_create_opts *o, int *exit_code, cell_err_
         r = master = cell_terminal_recv_master(k.console_parent, err);
     if (r >= 0)
         r = release_and_confirm(&k, err);
+    if (r >= 0)
+        r = run_spec_hooks(&k, CELL_HOOK_POSTSTART, CELL_STATUS_RUNNING, err);
     if (r < 0) {
         creation_undo(&k);
         creation_free(&k);
@@ -549,6 +634,8 @@ int cell_runtime_run(const struct cell_create_opts *o, int *exit_code, cell_err_
         if (!o->keep) {
             k.init = k.child = 0;
             creation_undo(&k);
+            /* A failing poststop hook is a warning: the run itself is done. */
+            run_spec_hooks(&k, CELL_HOOK_POSTSTOP, CELL_STATUS_STOPPED, err);
         }
     }
     creation_free(&k);
@@ -693,6 +780,10 @@ int cell_runtime_delete(const char *root, const char *id, bool force, cell_err_t
         r = cell_cgroup_destroy(cg, err);
     if (r == 0)
         r = cell_state_remove(rootfd, id, err);
+    /* config.md: a poststop failure is logged but does not fail delete;
+     * it stays in err as a warning for the caller to show. */
+    if (r == 0)
+        run_state_hooks(&st, CELL_HOOK_POSTSTOP, CELL_STATUS_STOPPED, err);
     cell_state_clear(&st);
     return r;
 }

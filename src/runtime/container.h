@@ -28,6 +28,8 @@ struct cell_container {
     int gate_fd;         /* create: exec.fifo opened O_RDWR; run: -1 (gate is sync_fd) */
     int console_fd;      /* process.terminal: where the pty master is sent, or -1 */
     int pty_peer;        /* init: the container's side of the pty, or -1 */
+    struct cell_seccomp *seccomp; /* compiled before clone, or NULL */
+    char *hook_state;    /* init: state JSON for createContainer/startContainer hooks */
 };
 
 /* init.c: the container's init; runs in the child after clone, never returns. */

@@ -10,7 +10,9 @@
 #include "runtime/dev.h"
 #include "runtime/mount.h"
 #include "runtime/ns.h"
+#include "runtime/hooks.h"
 #include "runtime/process.h"
+#include "runtime/seccomp.h"
 #include "runtime/sync.h"
 #include "runtime/terminal.h"
 
@@ -138,6 +140,53 @@ static int open_terminal(struct cell_container *c, int rootfd, cell_err_t *err)
     return c->pty_peer < 0 ? c->pty_peer : 0;
 }
 
+static bool has_hooks(const struct cell_spec *spec)
+{
+    for (int k = 0; k < CELL_HOOK_COUNT; k++)
+        if (k != CELL_HOOK_POSTSTART && k != CELL_HOOK_POSTSTOP && spec->n_hooks[k])
+            return true;
+    return false;
+}
+
+/* Before pivot_root: the runtime runs prestart and createRuntime while we
+ * wait, then we run createContainer here, in the container's namespaces. */
+static int run_create_hooks(struct cell_container *c, cell_err_t *err)
+{
+    if (!has_hooks(c->spec))
+        return 0;
+    struct cell_sync_msg msg;
+    cell_sync_send(c->sync_fd, SYNC_HOOKS, 0, NULL);
+    int r = cell_sync_expect(c->sync_fd, SYNC_HOOKS_DONE, &msg, err);
+    if (r < 0)
+        return r;
+    c->hook_state = strdup(msg.text);
+    const struct cell_spec *s = c->spec;
+    return cell_hooks_run(s->hooks[CELL_HOOK_CREATE_CONTAINER], s->n_hooks[CELL_HOOK_CREATE_CONTAINER],
+                          CELL_HOOK_CREATE_CONTAINER, c->hook_state, err);
+}
+
+static int run_start_hooks(struct cell_container *c, cell_err_t *err)
+{
+    const struct cell_spec *s = c->spec;
+    return cell_hooks_run(s->hooks[CELL_HOOK_START_CONTAINER], s->n_hooks[CELL_HOOK_START_CONTAINER],
+                          CELL_HOOK_START_CONTAINER, c->hook_state, err);
+}
+
+/* Last before the gate: after this only the gate read and execve run. A
+ * notify fd goes to the runtime, which hands it to the listener. */
+static int install_seccomp(struct cell_container *c, cell_err_t *err)
+{
+    if (!c->seccomp)
+        return 0;
+    int nfd = -1;
+    int r = cell_seccomp_install(c->seccomp, &nfd, err);
+    if (r < 0 || nfd < 0)
+        return r;
+    r = cell_sync_send_fd(c->sync_fd, SYNC_SECCOMP_FD, nfd);
+    close(nfd);
+    return r < 0 ? cell_error(err, -r, "send seccomp notify fd") : 0;
+}
+
 static int setup_rootfs(struct cell_container *c, cell_err_t *err)
 {
     _cleanup_close_ int rootfd = cell_rootfs_prepare(c, err);
@@ -153,7 +202,7 @@ static int setup_rootfs(struct cell_container *c, cell_err_t *err)
         if (cwd < 0)
             return cell_error_prepend(err, "process.cwd");
     }
-    if ((r = cell_mounts_mask_paths(c, rootfd, err)) < 0)
+    if ((r = cell_mounts_mask_paths(c, rootfd, err)) < 0 || (r = run_create_hooks(c, err)) < 0)
         return r;
     return cell_rootfs_enter(c, rootfd, err);
 }
@@ -234,7 +283,7 @@ void cell_init_main(struct cell_container *c)
     char **env = NULL;
     if (join_cgroup(c, &err) < 0 || enter_namespaces(c, &err) < 0 || setup_rootfs(c, &err) < 0 ||
         set_names(c->spec, &err) < 0 || setup_process(c, &exe, &env, &err) < 0 ||
-        wait_at_gate(c, &err) < 0)
+        install_seccomp(c, &err) < 0 || wait_at_gate(c, &err) < 0 || run_start_hooks(c, &err) < 0)
         cell_sync_die(c->sync_fd, &err);
     execve(exe, c->spec->process.args, env);
     cell_error(&err, errno, "exec %s", exe);

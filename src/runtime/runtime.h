@@ -46,6 +46,8 @@ int cell_runtime_kill(const char *root, const char *id, int sig, bool all, cell_
  * created one is killed and deleted without force, as runc does (nothing of
  * the user's has run yet). Removes cgroups and state. */
 int cell_runtime_delete(const char *root, const char *id, bool force, cell_err_t *err);
+/* Note for delete and run: when they succeed, err may still hold a warning
+ * (a failed poststop hook) that the caller should show. */
 
 /* `spec`: runc's default config.json (rootless variant when asked). */
 json_t *cell_runtime_default_spec(bool rootless);

@@ -71,8 +71,9 @@ json_t *cell_state_to_json(const struct cell_state *st, enum cell_status status)
     json_object_set_new(o, "ociVersion", json_string(CELL_OCI_VERSION));
     json_object_set_new(o, "id", json_string(st->id));
     json_object_set_new(o, "status", json_string(cell_status_name(status)));
-    /* runtime.md: pid is REQUIRED when created or running. */
-    if (status == CELL_STATUS_CREATED || status == CELL_STATUS_RUNNING)
+    /* runtime.md: pid is REQUIRED when created or running; hooks that run
+     * while creating get it too. */
+    if (status != CELL_STATUS_STOPPED && st->pid > 0)
         json_object_set_new(o, "pid", json_integer(st->pid));
     else
         json_object_set_new(o, "pid", json_integer(0));
@@ -99,6 +100,8 @@ int cell_state_write(int dirfd, const struct cell_state *st, cell_err_t *err)
         json_object_set(o, "annotations", st->annotations);
     if (st->cgroup)
         json_object_set(o, "cgroup", st->cgroup);
+    if (st->hooks)
+        json_object_set(o, "hooks", st->hooks);
     _cleanup_free_ char *text = json_dumps(o, JSON_COMPACT);
     json_decref(o);
     if (!text)
@@ -143,6 +146,7 @@ int cell_state_read(int dirfd, const char *id, struct cell_state *st, cell_err_t
     st->owner = (uid_t)json_integer_value(json_object_get(o, "owner"));
     st->annotations = json_incref(json_object_get(o, "annotations"));
     st->cgroup = json_incref(json_object_get(o, "cgroup"));
+    st->hooks = json_incref(json_object_get(o, "hooks"));
     json_decref(o);
     return 0;
 }
@@ -155,6 +159,7 @@ void cell_state_clear(struct cell_state *st)
     free(st->created);
     json_decref(st->annotations);
     json_decref(st->cgroup);
+    json_decref(st->hooks);
     memset(st, 0, sizeof *st);
 }
 

@@ -18,6 +18,7 @@ struct cell_state {
     uid_t owner;
     json_t *annotations; /* object or NULL */
     json_t *cgroup;      /* cell_cgroup_to_json */
+    json_t *hooks;       /* cell_hooks_to_json, or NULL */
 };
 
 enum cell_status { CELL_STATUS_CREATING, CELL_STATUS_CREATED, CELL_STATUS_RUNNING,

@@ -28,15 +28,25 @@ int cell_sync_send(int fd, int type, int value, const char *text)
 int cell_sync_recv(int fd, struct cell_sync_msg *msg)
 {
     memset(msg, 0, sizeof *msg);
-    for (;;) {
-        ssize_t n = recv(fd, msg, sizeof *msg, 0);
-        if (n > 0)
-            return (size_t)n >= offsetof(struct cell_sync_msg, text) ? 0 : -EBADMSG;
-        if (n == 0)
-            return -EPIPE;
-        if (errno != EINTR)
-            return -errno;
-    }
+    msg->rights_fd = -1;
+    struct iovec iov = {.iov_base = msg, .iov_len = offsetof(struct cell_sync_msg, rights_fd)};
+    union {
+        char buf[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } u;
+    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+                        .msg_controllen = sizeof u.buf};
+    ssize_t n;
+    while ((n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
+        ;
+    if (n < 0)
+        return -errno;
+    if (n == 0)
+        return -EPIPE;
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+    if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
+        memcpy(&msg->rights_fd, CMSG_DATA(cm), sizeof(int));
+    return (size_t)n >= offsetof(struct cell_sync_msg, text) ? 0 : -EBADMSG;
 }
 
 int cell_sync_expect(int fd, int type, struct cell_sync_msg *msg, cell_err_t *err)
@@ -54,6 +64,25 @@ int cell_sync_expect(int fd, int type, struct cell_sync_msg *msg, cell_err_t *er
     if (msg->type != type)
         return cell_error(err, EPROTO, "unexpected message %d from container init", msg->type);
     return 0;
+}
+
+int cell_sync_send_fd(int sock, int type, int fd)
+{
+    struct cell_sync_msg msg = {.type = type};
+    struct iovec iov = {.iov_base = &msg, .iov_len = offsetof(struct cell_sync_msg, text)};
+    union {
+        char buf[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } u;
+    memset(&u, 0, sizeof u);
+    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+                        .msg_controllen = sizeof u.buf};
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cm), &fd, sizeof fd);
+    return sendmsg(sock, &mh, MSG_NOSIGNAL) < 0 ? -errno : 0;
 }
 
 void cell_sync_die(int fd, cell_err_t *err)

@@ -14,14 +14,18 @@ enum cell_sync_type {
     SYNC_CREATED,          /* init -> parent: set up, waiting at the gate */
     SYNC_START,            /* parent -> init (run only): go */
     SYNC_ERROR,            /* child -> parent: value = errno, text = message */
+    SYNC_HOOKS,            /* init -> parent: namespaces and mounts ready, before pivot_root */
+    SYNC_HOOKS_DONE,       /* parent -> init: prestart/createRuntime ran; text = state JSON */
+    SYNC_SECCOMP_FD,       /* init -> parent: the seccomp notify fd rides along (SCM_RIGHTS) */
 };
 
-#define CELL_SYNC_TEXT_MAX 1024
+#define CELL_SYNC_TEXT_MAX 4096
 
 struct cell_sync_msg {
     int type;
     int value;
     char text[CELL_SYNC_TEXT_MAX];
+    int rights_fd; /* not on the wire: an fd that came with the message, or -1 */
 };
 
 int cell_sync_send(int fd, int type, int value, const char *text);
@@ -30,6 +34,9 @@ int cell_sync_recv(int fd, struct cell_sync_msg *msg);
 /* Waits for a message of the given type; a SYNC_ERROR or a close turns into
  * an error object. */
 int cell_sync_expect(int fd, int type, struct cell_sync_msg *msg, cell_err_t *err);
+
+/* A message with an fd attached (SCM_RIGHTS); it arrives in rights_fd. */
+int cell_sync_send_fd(int sock, int type, int fd);
 
 /* Child side: report err to the parent and _exit. */
 __attribute__((noreturn)) void cell_sync_die(int fd, cell_err_t *err);
