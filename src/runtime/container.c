@@ -642,8 +642,9 @@ int cell_runtime_run(const struct cell_create_opts *o, int *exit_code, cell_err_
     return 0;
 }
 
-/* Opens and reads a container's record; the lock is held while dirfd is. */
-static int load_container(const char *root, const char *id, bool lock, int *rootfd, int *dirfd,
+/* Opens and reads a container's record; with lock, it is held while dirfd
+ * is open. */
+int cell_container_load(const char *root, const char *id, bool lock, int *rootfd, int *dirfd,
                           struct cell_state *st, cell_err_t *err)
 {
     if (!cell_id_valid(id))
@@ -661,7 +662,7 @@ json_t *cell_runtime_state(const char *root, const char *id, cell_err_t *err)
 {
     _cleanup_close_ int rootfd = -1, dirfd = -1;
     struct cell_state st;
-    if (load_container(root, id, false, &rootfd, &dirfd, &st, err) < 0)
+    if (cell_container_load(root, id, false, &rootfd, &dirfd, &st, err) < 0)
         return NULL;
     json_t *o = cell_state_to_json(&st, cell_state_status(dirfd, &st));
     cell_state_clear(&st);
@@ -690,7 +691,7 @@ json_t *cell_runtime_list(const char *root, cell_err_t *err)
     return list;
 }
 
-static int load_cgroup(const struct cell_state *st, struct cell_cgroup **cg, cell_err_t *err)
+int cell_container_cgroup(const struct cell_state *st, struct cell_cgroup **cg, cell_err_t *err)
 {
     *cg = NULL;
     if (!st->cgroup)
@@ -717,7 +718,7 @@ int cell_runtime_kill(const char *root, const char *id, int sig, bool all, cell_
 {
     _cleanup_close_ int rootfd = -1, dirfd = -1;
     struct cell_state st;
-    int r = load_container(root, id, false, &rootfd, &dirfd, &st, err);
+    int r = cell_container_load(root, id, false, &rootfd, &dirfd, &st, err);
     if (r < 0)
         return r;
     enum cell_status status = cell_state_status(dirfd, &st);
@@ -725,7 +726,7 @@ int cell_runtime_kill(const char *root, const char *id, int sig, bool all, cell_
         r = cell_error(err, 0, "container \"%s\" is not running", id);
     else if (all) {
         _cleanup_cgroup_ struct cell_cgroup *cg = NULL;
-        r = load_cgroup(&st, &cg, err);
+        r = cell_container_cgroup(&st, &cg, err);
         if (r == 0 && cg)
             r = cell_cgroup_kill_all(cg, sig, err);
         else if (r == 0)
@@ -762,7 +763,7 @@ int cell_runtime_delete(const char *root, const char *id, bool force, cell_err_t
 {
     _cleanup_close_ int rootfd = -1, dirfd = -1;
     struct cell_state st;
-    int r = load_container(root, id, true, &rootfd, &dirfd, &st, err);
+    int r = cell_container_load(root, id, true, &rootfd, &dirfd, &st, err);
     if (r < 0)
         return r;
     enum cell_status status = cell_state_status(dirfd, &st);
@@ -773,7 +774,7 @@ int cell_runtime_delete(const char *root, const char *id, bool force, cell_err_t
         return cell_error(err, 0, "container \"%s\" is running: stop it or use --force", id);
     }
     _cleanup_cgroup_ struct cell_cgroup *cg = NULL;
-    r = load_cgroup(&st, &cg, err);
+    r = cell_container_cgroup(&st, &cg, err);
     if (r == 0 && status != CELL_STATUS_STOPPED)
         kill_everything(dirfd, &st, cg);
     if (r == 0 && cg)

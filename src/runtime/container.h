@@ -5,6 +5,7 @@
 #include "runtime/cgroup.h"
 #include "runtime/runtime.h"
 #include "runtime/spec.h"
+#include "runtime/state.h"
 
 #include <stdbool.h>
 #include <sys/types.h>
@@ -31,6 +32,13 @@ struct cell_container {
     struct cell_seccomp *seccomp; /* compiled before clone, or NULL */
     char *hook_state;    /* init: state JSON for createContainer/startContainer hooks */
 };
+
+/* A container's record under root (state.c), for the operations on an
+ * existing container: with lock, it is held while *dirfd stays open. */
+int cell_container_load(const char *root, const char *id, bool lock, int *rootfd, int *dirfd,
+                        struct cell_state *st, cell_err_t *err);
+/* Its cgroup, rebuilt from the state (NULL when it has none). */
+int cell_container_cgroup(const struct cell_state *st, struct cell_cgroup **cg, cell_err_t *err);
 
 /* init.c: the container's init; runs in the child after clone, never returns. */
 __attribute__((noreturn)) void cell_init_main(struct cell_container *c);

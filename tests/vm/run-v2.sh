@@ -15,16 +15,21 @@
 # with every controller enabled in the root's cgroup.subtree_control (as
 # systemd does).
 #
-# COMMAND runs as root, chrooted into the host root, in the same working
-# directory (else /), stdin /dev/null, with a fixed environment (PATH, HOME=/root,
-# LANG=C.UTF-8, TERM=dumb) plus -e variables. Its stdout goes to this
+# COMMAND runs as root with the host root as its real root (switch_root, so
+# user namespaces and pivot_root work), a child of PID 1 (a busybox sh, which
+# reaps orphans), in the same working directory (else /), stdin /dev/null,
+# with a fixed environment (PATH, HOME=/root, LANG=C.UTF-8, TERM=dumb,
+# PYTHONDONTWRITEBYTECODE=1, and PYTEST_ADDOPTS="-p no:cacheprovider" unless
+# --overlay: the repo is read-only) plus -e variables. Its stdout goes to this
 # script's stdout and its stderr to this script's stderr (two serial ports),
 # and its exit status is this script's exit status.
 #
 # Options:
 #   -t, --timeout SECS   hard limit for the whole VM run (default $CELL_VM_TIMEOUT
-#                        or 600); on expiry qemu is killed and the status is 124
-#   -C, --cwd DIR        working directory in the guest (default: $PWD)
+#                        or 600; 0: none); on expiry qemu is killed and the
+#                        status is 124
+#   -C, --cwd DIR        working directory in the guest (default: $PWD; a
+#                        directory under /tmp, /var/tmp or /run is not there)
 #   -e, --env NAME[=VAL] set NAME in the command's environment (NAME alone:
 #                        the host's value)
 #   --overlay            make the whole guest root writable (an overlay with a
@@ -111,7 +116,8 @@ fi
 command -v cpio >/dev/null || die "cpio not found"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/cell-vm.XXXXXX") || die "mktemp failed"
-qpid= pids=()
+qpid=''
+pids=()
 cleanup() {
 	[ -n "$qpid" ] && kill -TERM "$qpid" 2>/dev/null
 	for p in ${pids[@]+"${pids[@]}"}; do kill "$p" 2>/dev/null; done
@@ -148,9 +154,11 @@ if [ "${CELL_VM_PVH:-1}" != 0 ]; then
 	key=$(stat -Lc '%s-%Y' "$kernel")
 	vmlinux=$cache/vmlinux-$kver-$key
 	if [ ! -s "$vmlinux" ]; then
-		if mkdir -p "$cache" 2>/dev/null && extract_vmlinux "$kernel" "$vmlinux.$$"; then
-			mv -f "$vmlinux.$$" "$vmlinux"
-			rm -f $(ls "$cache"/vmlinux-"$kver"-* 2>/dev/null | grep -vFx "$vmlinux")
+		if mkdir -p "$cache" 2>/dev/null && extract_vmlinux "$kernel" "$vmlinux.tmp$$"; then
+			mv -f "$vmlinux.tmp$$" "$vmlinux"
+			for old in "$cache/vmlinux-$kver"-*; do
+				case $old in "$vmlinux"|*.tmp*) ;; *) rm -f "$old" ;; esac
+			done
 		elif extract_vmlinux "$kernel" "$tmp/vmlinux"; then
 			vmlinux=$tmp/vmlinux
 		else
@@ -189,7 +197,7 @@ done
 root=$tmp/initramfs
 mkdir -p "$root"/{bin,dev,proc,sys,newroot,lower,upper,modules} || die "mkdir failed"
 cp "$busybox" "$root/bin/busybox" || die "cannot copy $busybox"
-for a in $("$busybox" --list); do [ "$a" = busybox ] || ln -s busybox "$root/bin/$a"; done
+ln -s busybox "$root/bin/sh"  # the other applets: busybox --install in /init
 : >"$root/modules/order"
 for m in "${order[@]}"; do
 	base=${m##*/}
@@ -205,12 +213,14 @@ done
 # Quote for a POSIX shell: 'it'\''s'
 q() { local s=${1//\'/\'\\\'\'}; printf "'%s'" "$s"; }
 
-# The command, run in the chroot by the host's /bin/sh.
+# The command, run in the new root by the host's /bin/sh.
 {
 	echo 'export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
-	echo 'export HOME=/root LANG=C.UTF-8 TERM=dumb'
+	echo 'export HOME=/root LANG=C.UTF-8 TERM=dumb PYTHONDONTWRITEBYTECODE=1'
+	[ -n "$overlay" ] || echo "export PYTEST_ADDOPTS='-p no:cacheprovider'"
 	for e in ${envs[@]+"${envs[@]}"}; do echo "export ${e%%=*}=$(q "${e#*=}")"; done
-	echo "cd $(q "$cwd") 2>/dev/null || { echo \"$prog: no directory $(q "$cwd") in the guest, running in /\" >&2; cd /; }"
+	printf 'cd %s 2>/dev/null || { echo %s >&2; cd /; }\n' "$(q "$cwd")" \
+		"$(q "$prog: no directory $cwd in the guest; running in /")"
 	printf 'exec'
 	for a in "$@"; do printf ' %s' "$(q "$a")"; done
 	echo
@@ -228,6 +238,7 @@ cat >"$root/init" <<'EOF'
 # PID 1 in the initramfs: modules, the host root over 9p, a pure cgroup v2
 # /sys/fs/cgroup, then the command, then power off.
 export PATH=/bin
+/bin/busybox --install -s /bin
 . /vm.conf
 log() { [ -n "$VERBOSE" ] && { read up _ </proc/uptime; echo "cell-vm: [$up] $*"; }; }
 fail() {
@@ -309,9 +320,9 @@ $bb stty -F /dev/ttyS2 raw -echo || fail "stty ttyS2"
 read up _ </proc/uptime
 echo; echo "CELL-VM-START uptime=$up"
 # env -i: nothing from PID 1's environment (the kernel passes it HOME, TERM
-# and unknown name=value boot parameters). The outer 2>/dev/null keeps the
-# shell's own "Killed" note off the command's stderr.
-{ $bb env -i /bin/sh /run/cell-vm/cmd.sh </dev/null >/dev/ttyS1 2>/dev/ttyS2; } 2>/dev/null
+# and unknown name=value boot parameters). The redirections are made in the
+# subshell, so that this shell's own "Killed" note goes to the console.
+(exec $bb env -i /bin/sh /run/cell-vm/cmd.sh </dev/null >/dev/ttyS1 2>/dev/ttyS2)
 rc=$?
 read up _ </proc/uptime
 # The serial ports drained when the command's last descriptor closed; this
@@ -340,6 +351,7 @@ t0=$(date +%s.%N)
 (
 	while IFS= read -r line; do
 		line=${line%$'\r'}
+		line=${line//$'\e'}
 		case $line in CELL-VM-START*) date +%s.%N >"$tmp/t_start" ;; esac
 		printf '%s\n' "$line" >>"$tmp/console.log"
 		[ -n "$verbose" ] && printf '[console] %s\n' "$line" >&2
@@ -366,6 +378,7 @@ timeout -k 5 "$timeout_s" qemu-system-x86_64 \
 	-chardev file,id=con,path="$tmp/console" -serial chardev:con \
 	-chardev file,id=out,path="$tmp/stdout" -serial chardev:out \
 	-chardev file,id=err,path="$tmp/stderr" -serial chardev:err \
+	-fw_cfg name=etc/sercon-port,string=0 \
 	-fsdev local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap \
 	-device virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot \
 	${CELL_VM_QEMU_ARGS:-} \
