@@ -21,8 +21,9 @@
 # with a fixed environment (PATH, HOME=/root, LANG=C.UTF-8, TERM=dumb,
 # PYTHONDONTWRITEBYTECODE=1, and PYTEST_ADDOPTS="-p no:cacheprovider" unless
 # --overlay: the repo is read-only) plus -e variables. Its stdout goes to this
-# script's stdout and its stderr to this script's stderr (two serial ports),
-# and its exit status is this script's exit status.
+# script's stdout and its stderr to this script's stderr (two serial ports;
+# one port, in order, when this script's stdout and stderr are the same file,
+# pipe or terminal, as with 2>&1), and its exit status is this script's.
 #
 # Options:
 #   -t, --timeout SECS   hard limit for the whole VM run (default $CELL_VM_TIMEOUT
@@ -44,7 +45,9 @@
 # (a vmlinuz; its modules must be in /lib/modules/<version>), CELL_VM_MEM (2G),
 # CELL_VM_SMP (2), CELL_VM_9P_CACHE (loose; or mmap, none), CELL_VM_QEMU_ARGS
 # (extra qemu arguments, split on spaces), CELL_VM_KEEP=1 (keep the temporary
-# directory and print its path).
+# directory and print its path), CELL_VM_MERGE (1: the command's stderr
+# joins its stdout in the guest; 0: never; default: when they are the same
+# file here).
 #
 # Exit status: the command's; 124 on timeout; 125 when the VM could not be
 # started or set up (the console log is printed on stderr).
@@ -194,6 +197,15 @@ for want in virtio_pci 9pnet_virtio 9p overlay; do
 done
 
 # --- initramfs -----------------------------------------------------------
+# Two serial ports carry the command's stdout and stderr; when they end in the
+# same place here, one port keeps their order (two would interleave them at
+# random points, even mid-line).
+merge=${CELL_VM_MERGE:-auto}
+if [ "$merge" = auto ]; then
+	merge=
+	o=$(stat -Lc %d:%i "/proc/$$/fd/1" 2>/dev/null) && [ "$o" = "$(stat -Lc %d:%i "/proc/$$/fd/2" 2>/dev/null)" ] && merge=1
+fi
+[ "$merge" = 0 ] && merge=
 root=$tmp/initramfs
 mkdir -p "$root"/{bin,dev,proc,sys,newroot,lower,upper,modules} || die "mkdir failed"
 cp "$busybox" "$root/bin/busybox" || die "cannot copy $busybox"
@@ -231,6 +243,7 @@ q() { local s=${1//\'/\'\\\'\'}; printf "'%s'" "$s"; }
 	echo "OVERLAY=$(q "$overlay")"
 	echo "CGROUP=$(q "$cgroup")"
 	echo "VERBOSE=$(q "$verbose")"
+	echo "MERGE=$(q "$merge")"
 } >"$root/vm.conf"
 
 cat >"$root/init" <<'EOF'
@@ -322,7 +335,11 @@ echo; echo "CELL-VM-START uptime=$up"
 # env -i: nothing from PID 1's environment (the kernel passes it HOME, TERM
 # and unknown name=value boot parameters). The redirections are made in the
 # subshell, so that this shell's own "Killed" note goes to the console.
-(exec $bb env -i /bin/sh /run/cell-vm/cmd.sh </dev/null >/dev/ttyS1 2>/dev/ttyS2)
+if [ -n "$MERGE" ]; then
+	(exec $bb env -i /bin/sh /run/cell-vm/cmd.sh </dev/null >/dev/ttyS1 2>&1)
+else
+	(exec $bb env -i /bin/sh /run/cell-vm/cmd.sh </dev/null >/dev/ttyS1 2>/dev/ttyS2)
+fi
 rc=$?
 read up _ </proc/uptime
 # The serial ports drained when the command's last descriptor closed; this
