@@ -152,6 +152,11 @@ int main(int argc, char **argv)
     if (status < 0) {
         cli_report_error(CLI_PROG, &log, cell_error_text(&err));
         status = CLI_EXIT_FAILURE;
+    } else if (err.msg) {
+        /* Done, with a warning to pass on (a failed poststop hook). */
+        _cleanup_free_ char *warning = NULL;
+        if (asprintf(&warning, "warning: %s", cell_error_text(&err)) >= 0)
+            cli_report_error(CLI_PROG, &log, warning);
     }
     /* Output that never reached its reader is a failure, not a success. */
     if (fflush(stdout) == EOF || ferror(stdout)) {
