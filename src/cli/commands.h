@@ -83,6 +83,7 @@ int cli_cmd_state(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *
 int cli_cmd_list(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err);
 int cli_cmd_spec(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err);
 int cli_cmd_features(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err);
+int cli_cmd_exec(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err);
 
 extern const struct cli_option cli_create_options[];
 extern const struct cli_option cli_run_options[];
@@ -90,3 +91,4 @@ extern const struct cli_option cli_delete_options[];
 extern const struct cli_option cli_kill_options[];
 extern const struct cli_option cli_list_options[];
 extern const struct cli_option cli_spec_options[];
+extern const struct cli_option cli_exec_options[];

@@ -64,7 +64,7 @@ static const struct cli_command commands[] = {
     {"spec", cli_cmd_spec, cli_spec_options, "", "Write a new config.json to edit."},
     {"features", cli_cmd_features, NULL, "", "Print the features this runtime recognises."},
     {"ps", cmd_not_implemented, NULL, "<container-id>", "List the processes of a container."},
-    {"exec", cmd_not_implemented, NULL, "<container-id> <command> [args...]",
+    {"exec", cli_cmd_exec, cli_exec_options, "<container-id> <command> [args...]",
      "Run a new process in a container."},
     {"update", cmd_not_implemented, NULL, "<container-id>", "Change a container's resources."},
     {"pause", cmd_not_implemented, NULL, "<container-id>", "Freeze a container's processes."},

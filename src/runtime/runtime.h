@@ -49,6 +49,30 @@ int cell_runtime_delete(const char *root, const char *id, bool force, cell_err_t
 /* Note for delete and run: when they succeed, err may still hold a warning
  * (a failed poststop hook) that the caller should show. */
 
+/* exec (exec.c): a new process in a created or running container. */
+struct cell_exec_opts {
+    const char *root;
+    const char *id;
+    const char *process_file;   /* process.json (config.md "process"); flags below then ignored */
+    char **args;                /* the command; NULL-terminated */
+    const char *cwd;
+    char **env;                 /* NAME=value, replacing NAME */
+    const char *user;           /* "uid[:gid]" */
+    char **caps;                /* added to bounding, effective, permitted */
+    bool tty;
+    bool no_new_privs;
+    const char *apparmor, *process_label;
+    const char *console_socket; /* receives the pty master (needed with tty and detach) */
+    const char *pid_file;
+    const char *cgroup;         /* a sub-cgroup of the container's to run in */
+    int preserve_fds;
+    bool detach;
+    bool ignore_paused;
+};
+/* Joins the container's cgroup, namespaces, seccomp and runs the process;
+ * without detach waits and stores its exit code (128+signal when killed). */
+int cell_runtime_exec(const struct cell_exec_opts *o, int *exit_code, cell_err_t *err);
+
 /* `spec`: runc's default config.json (rootless variant when asked). */
 json_t *cell_runtime_default_spec(bool rootless);
 /* `features`: features.md structure. */

@@ -1,0 +1,1 @@
+/* NOTIFY_SOCKET proxying for sd_notify: being written. */
