@@ -237,11 +237,17 @@ static int make_state_dir(struct creation *k, cell_err_t *err)
     return k->dirfd < 0 ? k->dirfd : 0;
 }
 
+static int record_state(struct creation *k, cell_err_t *err);
+
 static int make_cgroup(struct creation *k, cell_err_t *err)
 {
     struct cell_container *c = &k->c;
     int r = cell_cgroup_new(c->spec->linux.cgroups_path, c->id, &c->cg, err);
     if (r < 0)
+        return r;
+    /* Recorded before it exists: a runtime killed from here on leaves a
+     * state that `delete --force` can clean up from. */
+    if ((r = record_state(k, err)) < 0)
         return r;
     struct cell_resources res = c->spec->linux.resources;
     _cleanup_free_ struct cell_device_rule *rules = NULL;
