@@ -459,7 +459,8 @@ static int create_container(struct creation *k, bool gate_fifo, cell_err_t *err)
     if (!cell_id_valid(c->id))
         return cell_error(err, 0, "invalid container id \"%s\"", c->id ? c->id : "");
     if ((r = resolve_paths(k, err)) < 0 || (r = validate_spec(c->spec, err)) < 0 ||
-        (r = cell_seccomp_prepare(c->spec, &c->seccomp, err)) < 0)
+        (r = cell_seccomp_prepare_at(c->spec, root_or_default(c->opts->root), &c->seccomp,
+                                     err)) < 0)
         return r;
     k->rootfd = cell_state_root_open(root_or_default(c->opts->root), true, err);
     if (k->rootfd < 0)

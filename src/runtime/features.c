@@ -4,6 +4,7 @@
 #include "runtime/runtime.h"
 
 #include "base/cleanup.h"
+#include "runtime/seccomp.h"
 #include "runtime/spec.h"
 
 /* meson may pass the project version; the fallback keeps a hand build working. */
@@ -71,12 +72,11 @@ static const char *namespace_name(int i)
 
 static json_t *linux_features(void)
 {
-    return json_pack("{s:o, s:o, s:{s:b, s:b, s:b, s:b, s:b}, s:{s:b}, s:{s:b}, s:{s:b}, s:{s:b},"
+    return json_pack("{s:o, s:o, s:{s:b, s:b, s:b, s:b, s:b}, s:o, s:{s:b}, s:{s:b}, s:{s:b},"
                      " s:{s:{s:b}}}",
                      "namespaces", names_array(namespace_name, CELL_NS_COUNT), "capabilities",
                      names_array(cell_cap_name, cell_cap_last() + 1), "cgroup", "v1", 1, "v2", 1,
-                     "systemd", 0, "systemdUser", 0, "rdma", 1, "seccomp", "enabled",
-                     0, /* until the seccomp module lands */
+                     "systemd", 0, "systemdUser", 0, "rdma", 1, "seccomp", cell_seccomp_features(),
                      "apparmor", "enabled", 0, "selinux", "enabled", 0, "intelRdt", "enabled", 0,
                      "mountExtensions", "idmap", "enabled", 0);
 }

@@ -173,10 +173,13 @@ static int run_start_hooks(struct cell_container *c, cell_err_t *err)
 }
 
 /* Last before the gate: after this only the gate read and execve run. A
- * notify fd goes to the runtime, which hands it to the listener. */
-static int install_seccomp(struct cell_container *c, cell_err_t *err)
+ * notify fd goes to the runtime, which hands it to the listener. Without
+ * no_new_privs the kernel wants CAP_SYS_ADMIN for it, which the user switch
+ * may drop: then it runs early, before the switch (as runc does), and the
+ * filter must allow the setuid/capset calls that follow. */
+static int install_seccomp(struct cell_container *c, bool early, cell_err_t *err)
 {
-    if (!c->seccomp)
+    if (!c->seccomp || early == c->spec->process.no_new_privileges)
         return 0;
     int nfd = -1;
     int r = cell_seccomp_install(c->seccomp, &nfd, err);
@@ -246,7 +249,7 @@ static int setup_process(struct cell_container *c, char **exe, char ***env, cell
     if (c->pty_peer >= 0 && (r = cell_terminal_attach(c->pty_peer, err)) < 0)
         return r;
     if ((r = cell_process_set_rlimits(p, err)) < 0 || (r = join_session_keyring(c, err)) < 0 ||
-        (r = cell_caps_drop_bounding(&p->caps, err)) < 0 ||
+        (r = install_seccomp(c, true, err)) < 0 || (r = cell_caps_drop_bounding(&p->caps, err)) < 0 ||
         (r = cell_process_switch_user(p, err)) < 0)
         return r;
     if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
@@ -283,7 +286,7 @@ void cell_init_main(struct cell_container *c)
     char **env = NULL;
     if (join_cgroup(c, &err) < 0 || enter_namespaces(c, &err) < 0 || setup_rootfs(c, &err) < 0 ||
         set_names(c->spec, &err) < 0 || setup_process(c, &exe, &env, &err) < 0 ||
-        install_seccomp(c, &err) < 0 || wait_at_gate(c, &err) < 0 || run_start_hooks(c, &err) < 0)
+        install_seccomp(c, false, &err) < 0 || wait_at_gate(c, &err) < 0 || run_start_hooks(c, &err) < 0)
         cell_sync_die(c->sync_fd, &err);
     execve(exe, c->spec->process.args, env);
     cell_error(&err, errno, "exec %s", exe);
