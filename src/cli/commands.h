@@ -83,6 +83,12 @@ int cli_cmd_state(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *
 int cli_cmd_list(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err);
 int cli_cmd_spec(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err);
 int cli_cmd_features(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err);
+/* cmd_update.c, cmd_pause.c, cmd_ps.c, cmd_events.c */
+int cli_cmd_update(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err);
+int cli_cmd_pause(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err);
+int cli_cmd_resume(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err);
+int cli_cmd_ps(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err);
+int cli_cmd_events(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err);
 int cli_cmd_exec(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err);
 
 extern const struct cli_option cli_create_options[];
@@ -91,4 +97,7 @@ extern const struct cli_option cli_delete_options[];
 extern const struct cli_option cli_kill_options[];
 extern const struct cli_option cli_list_options[];
 extern const struct cli_option cli_spec_options[];
+extern const struct cli_option cli_update_options[];
+extern const struct cli_option cli_ps_options[];
+extern const struct cli_option cli_events_options[];
 extern const struct cli_option cli_exec_options[];

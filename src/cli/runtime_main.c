@@ -39,12 +39,6 @@ static const struct cli_option global_options[] = {
     {0},
 };
 
-static int cmd_not_implemented(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err)
-{
-    (void)argc, (void)argv;
-    return cell_error(err, 0, "%s: not implemented yet", ctx->cmd->name);
-}
-
 static int cmd_help(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err);
 
 /* Commands that other work will fill in keep their place here, so that the
@@ -63,13 +57,14 @@ static const struct cli_command commands[] = {
     {"list", cli_cmd_list, cli_list_options, "", "List the containers under the state root."},
     {"spec", cli_cmd_spec, cli_spec_options, "", "Write a new config.json to edit."},
     {"features", cli_cmd_features, NULL, "", "Print the features this runtime recognises."},
-    {"ps", cmd_not_implemented, NULL, "<container-id>", "List the processes of a container."},
+    {"ps", cli_cmd_ps, cli_ps_options, "<container-id> [ps options]",
+     "List the processes of a container."},
     {"exec", cli_cmd_exec, cli_exec_options, "<container-id> <command> [args...]",
      "Run a new process in a container."},
-    {"update", cmd_not_implemented, NULL, "<container-id>", "Change a container's resources."},
-    {"pause", cmd_not_implemented, NULL, "<container-id>", "Freeze a container's processes."},
-    {"resume", cmd_not_implemented, NULL, "<container-id>", "Thaw a paused container."},
-    {"events", cmd_not_implemented, NULL, "<container-id>",
+    {"update", cli_cmd_update, cli_update_options, "<container-id>", "Change a container's resources."},
+    {"pause", cli_cmd_pause, NULL, "<container-id>", "Freeze a container's processes."},
+    {"resume", cli_cmd_resume, NULL, "<container-id>", "Thaw a paused container."},
+    {"events", cli_cmd_events, cli_events_options, "<container-id>",
      "Print a container's events and statistics."},
     {"help", cmd_help, NULL, "[command]", "Show the usage of cell-runtime or of a command."},
 };

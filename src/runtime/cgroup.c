@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/statfs.h>
+#include <unistd.h>
 
 const char *cell_cgroup_mountpoint = "/sys/fs/cgroup";
 
@@ -432,9 +433,41 @@ int cell_cgroup_freeze(struct cell_cgroup *cg, bool frozen, cell_err_t *err)
     return cg->ops->freeze(cg, frozen, err);
 }
 
+int cell_cgroup_frozen(struct cell_cgroup *cg, bool *frozen, cell_err_t *err)
+{
+    return cg->ops->frozen(cg, frozen, err);
+}
+
+int cell_cgroup_oom_kills(struct cell_cgroup *cg, int64_t *count, cell_err_t *err)
+{
+    return cg->ops->oom_kills(cg, count, err);
+}
+
 int cell_cgroup_oom_killed(struct cell_cgroup *cg, bool *killed, cell_err_t *err)
 {
-    return cg->ops->oom_killed(cg, killed, err);
+    int64_t count = 0;
+    int r = cg->ops->oom_kills(cg, &count, err);
+    *killed = count > 0;
+    return r;
+}
+
+json_t *cell_cgroup_stats(struct cell_cgroup *cg, cell_err_t *err)
+{
+    return cg->ops->stats(cg, err);
+}
+
+/* sd_booted(3): systemd made /run/systemd/system when it booted the host. */
+int cell_cgroup_check_driver(bool systemd, cell_err_t *err)
+{
+    if (!systemd)
+        return 0;
+    if (access("/run/systemd/system", F_OK) < 0)
+        return cell_error(err, 0,
+                          "--systemd-cgroup: systemd is not PID 1 on this host (no "
+                          "/run/systemd/system); leave the flag out to use cgroupfs");
+    return cell_error(err, 0,
+                      "--systemd-cgroup: the systemd cgroup driver is not implemented; leave "
+                      "the flag out to use cgroupfs");
 }
 
 int cell_cgroup_destroy(struct cell_cgroup *cg, cell_err_t *err)

@@ -8,6 +8,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 enum cell_cgroup_layout {
@@ -58,8 +59,14 @@ struct cell_cgroup_ops {
     /* Lists the pids in the cgroup (from cgroup.procs of one hierarchy). */
     int (*pids)(struct cell_cgroup *cg, pid_t **pids, size_t *n, cell_err_t *err);
     int (*freeze)(struct cell_cgroup *cg, bool frozen, cell_err_t *err);
-    /* True when the memory limit's OOM killer fired in this cgroup. */
-    int (*oom_killed)(struct cell_cgroup *cg, bool *killed, cell_err_t *err);
+    /* Whether the cgroup is frozen (or freezing) now. */
+    int (*frozen)(struct cell_cgroup *cg, bool *frozen, cell_err_t *err);
+    /* How many times the memory limit's OOM killer fired in this cgroup
+     * (v1 without the oom_kill counter: 1 while under_oom). */
+    int (*oom_kills)(struct cell_cgroup *cg, int64_t *count, cell_err_t *err);
+    /* Usage counters as runc's `events --stats` shows them: an object with
+     * cpu, memory, pids, blkio and hugetlb; NULL on error. */
+    json_t *(*stats)(struct cell_cgroup *cg, cell_err_t *err);
     /* rmdir in every hierarchy, children first; missing is success. */
     int (*destroy)(struct cell_cgroup *cg, cell_err_t *err);
 };
@@ -84,8 +91,14 @@ int cell_cgroup_attach(struct cell_cgroup *cg, pid_t pid, cell_err_t *err);
 int cell_cgroup_update(struct cell_cgroup *cg, const struct cell_resources *res, cell_err_t *err);
 int cell_cgroup_pids(struct cell_cgroup *cg, pid_t **pids, size_t *n, cell_err_t *err);
 int cell_cgroup_freeze(struct cell_cgroup *cg, bool frozen, cell_err_t *err);
+int cell_cgroup_frozen(struct cell_cgroup *cg, bool *frozen, cell_err_t *err);
 int cell_cgroup_oom_killed(struct cell_cgroup *cg, bool *killed, cell_err_t *err);
+int cell_cgroup_oom_kills(struct cell_cgroup *cg, int64_t *count, cell_err_t *err);
+json_t *cell_cgroup_stats(struct cell_cgroup *cg, cell_err_t *err);
 int cell_cgroup_destroy(struct cell_cgroup *cg, cell_err_t *err);
+/* Checks the --systemd-cgroup choice before anything is made: the systemd
+ * driver needs systemd as PID 1 (and is not implemented yet). */
+int cell_cgroup_check_driver(bool systemd, cell_err_t *err);
 /* Sends sig to every process in the cgroup. */
 int cell_cgroup_kill_all(struct cell_cgroup *cg, int sig, cell_err_t *err);
 

@@ -171,3 +171,10 @@ int cell_cgroup_bpf_devices(const char *dir, const struct cell_device_rule *rule
 struct bpf_insn;
 int cell_cgroup_bpf_program(const struct cell_device_rule *rules, size_t n, struct bpf_insn **out,
                             size_t *n_insns);
+
+/* --- cgroup_stats.c: usage counters for `events` --- */
+
+json_t *cg_v1_stats(struct cell_cgroup *cg, cell_err_t *err);
+json_t *cg_v2_stats(struct cell_cgroup *cg, cell_err_t *err);
+/* "hugepages-2048kB" (a /sys/kernel/mm/hugepages entry) -> "2MB". */
+void cg_hugepage_name(const char *entry, char *buf, size_t len);

@@ -666,11 +666,27 @@ static int v1_freeze(struct cell_cgroup *cg, bool frozen, cell_err_t *err)
     return cell_error(err, EBUSY, "freeze %s: still not %s after 5 s", dir, want);
 }
 
-static int v1_oom_killed(struct cell_cgroup *cg, bool *killed, cell_err_t *err)
+static int v1_frozen(struct cell_cgroup *cg, bool *frozen, cell_err_t *err)
+{
+    struct cell_cgroup_hier *h = find_hier(cg, "freezer");
+    _cleanup_free_ char *state = NULL;
+    *frozen = false;
+    if (!h)
+        return 0;
+    int ret = cg_read(h->host_dir, "freezer.state", &state);
+    if (ret == -ENOENT)
+        return 0;
+    if (ret < 0)
+        return cell_error(err, -ret, "read %s/freezer.state", h->host_dir);
+    *frozen = strcmp(state, "THAWED") != 0;
+    return 0;
+}
+
+static int v1_oom_kills(struct cell_cgroup *cg, int64_t *count, cell_err_t *err)
 {
     struct cell_cgroup_hier *h = find_hier(cg, "memory");
     _cleanup_free_ char *text = NULL;
-    *killed = false;
+    *count = 0;
     if (!h)
         return 0;
     int ret = cg_read(h->host_dir, "memory.oom_control", &text);
@@ -678,7 +694,11 @@ static int v1_oom_killed(struct cell_cgroup *cg, bool *killed, cell_err_t *err)
         return 0;
     if (ret < 0)
         return cell_error(err, -ret, "read %s/memory.oom_control", h->host_dir);
-    *killed = cg_keyed_value(text, "oom_kill") > 0 || cg_keyed_value(text, "under_oom") > 0;
+    *count = cg_keyed_value(text, "oom_kill");
+    /* Kernels before 4.13 have no counter; with the killer disabled the
+     * tasks wait under_oom instead of dying. */
+    if (*count == 0 && cg_keyed_value(text, "under_oom") > 0)
+        *count = 1;
     return 0;
 }
 
@@ -702,6 +722,8 @@ const struct cell_cgroup_ops cell_cgroup_v1_ops = {
     .update = v1_update,
     .pids = v1_pids,
     .freeze = v1_freeze,
-    .oom_killed = v1_oom_killed,
+    .frozen = v1_frozen,
+    .oom_kills = v1_oom_kills,
+    .stats = cg_v1_stats,
     .destroy = v1_destroy,
 };

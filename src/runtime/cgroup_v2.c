@@ -630,16 +630,29 @@ static int v2_freeze(struct cell_cgroup *cg, bool frozen, cell_err_t *err)
     return ret;
 }
 
-static int v2_oom_killed(struct cell_cgroup *cg, bool *killed, cell_err_t *err)
+static int v2_frozen(struct cell_cgroup *cg, bool *frozen, cell_err_t *err)
 {
     _cleanup_free_ char *text = NULL;
-    *killed = false;
+    *frozen = false;
+    int ret = cg_read(cg->hiers[0].host_dir, "cgroup.freeze", &text);
+    if (ret == -ENOENT)
+        return 0;
+    if (ret < 0)
+        return cell_error(err, -ret, "read %s/cgroup.freeze", cg->hiers[0].host_dir);
+    *frozen = !strcmp(text, "1");
+    return 0;
+}
+
+static int v2_oom_kills(struct cell_cgroup *cg, int64_t *count, cell_err_t *err)
+{
+    _cleanup_free_ char *text = NULL;
+    *count = 0;
     int ret = cg_read(cg->hiers[0].host_dir, "memory.events", &text);
     if (ret == -ENOENT)
         return 0; /* no memory controller here: no memory limit either */
     if (ret < 0)
         return cell_error(err, -ret, "read %s/memory.events", cg->hiers[0].host_dir);
-    *killed = cg_keyed_value(text, "oom_kill") > 0;
+    *count = cg_keyed_value(text, "oom_kill");
     return 0;
 }
 
@@ -657,6 +670,8 @@ const struct cell_cgroup_ops cell_cgroup_v2_ops = {
     .update = v2_update,
     .pids = v2_pids,
     .freeze = v2_freeze,
-    .oom_killed = v2_oom_killed,
+    .frozen = v2_frozen,
+    .oom_kills = v2_oom_kills,
+    .stats = cg_v2_stats,
     .destroy = v2_destroy,
 };

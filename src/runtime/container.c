@@ -7,6 +7,7 @@
 #include "runtime/dev.h"
 #include "runtime/hooks.h"
 #include "runtime/ns.h"
+#include "runtime/ops.h"
 #include "runtime/process.h"
 #include "runtime/runtime.h"
 #include "runtime/seccomp.h"
@@ -458,6 +459,8 @@ static int create_container(struct creation *k, bool gate_fifo, cell_err_t *err)
     int r;
     if (!cell_id_valid(c->id))
         return cell_error(err, 0, "invalid container id \"%s\"", c->id ? c->id : "");
+    if ((r = cell_cgroup_check_driver(c->opts->systemd_cgroup, err)) < 0)
+        return r;
     if ((r = resolve_paths(k, err)) < 0 || (r = validate_spec(c->spec, err)) < 0 ||
         (r = cell_seccomp_prepare_at(c->spec, root_or_default(c->opts->root), &c->seccomp,
                                      err)) < 0)
@@ -611,6 +614,14 @@ static int release_and_confirm(struct creation *k, cell_err_t *err)
     return cell_error(err, r < 0 ? -r : EPROTO, "start container");
 }
 
+/* Read before the cgroup goes: a warning for the caller to show. */
+static void report_oom(struct creation *k, cell_err_t *err)
+{
+    bool killed = false;
+    if (k->c.cg && cell_cgroup_oom_killed(k->c.cg, &killed, NULL) == 0 && killed)
+        cell_error(err, 0, "container \"%s\": the OOM killer fired (memory limit)", k->c.id);
+}
+
 int cell_runtime_run(const struct cell_create_opts *o, int *exit_code, cell_err_t *err)
 {
     struct creation k;
@@ -638,6 +649,7 @@ int cell_runtime_run(const struct cell_create_opts *o, int *exit_code, cell_err_
         forward_signals(k.init);
         *exit_code = master >= 0 ? cell_terminal_relay(master, k.init) : wait_exit_code(k.init);
         forward_to = 0;
+        report_oom(&k, err);
         if (!o->keep) {
             k.init = k.child = 0;
             creation_undo(&k);
@@ -672,6 +684,7 @@ json_t *cell_runtime_state(const char *root, const char *id, cell_err_t *err)
     if (cell_container_load(root, id, false, &rootfd, &dirfd, &st, err) < 0)
         return NULL;
     json_t *o = cell_state_to_json(&st, cell_state_status(dirfd, &st));
+    cell_ops_state_add_oom(&st, o);
     cell_state_clear(&st);
     return o;
 }
@@ -729,7 +742,8 @@ int cell_runtime_kill(const char *root, const char *id, int sig, bool all, cell_
     if (r < 0)
         return r;
     enum cell_status status = cell_state_status(dirfd, &st);
-    if (status != CELL_STATUS_CREATED && status != CELL_STATUS_RUNNING)
+    if (status != CELL_STATUS_CREATED && status != CELL_STATUS_RUNNING &&
+        status != CELL_STATUS_PAUSED)
         r = cell_error(err, 0, "container \"%s\" is not running", id);
     else if (all) {
         _cleanup_cgroup_ struct cell_cgroup *cg = NULL;
@@ -776,9 +790,10 @@ int cell_runtime_delete(const char *root, const char *id, bool force, cell_err_t
     enum cell_status status = cell_state_status(dirfd, &st);
     /* runc deletes a created container without --force: nothing of the
      * user's has run yet. */
-    if (status == CELL_STATUS_RUNNING && !force) {
+    if ((status == CELL_STATUS_RUNNING || status == CELL_STATUS_PAUSED) && !force) {
         cell_state_clear(&st);
-        return cell_error(err, 0, "container \"%s\" is running: stop it or use --force", id);
+        return cell_error(err, 0, "container \"%s\" is %s: stop it or use --force", id,
+                          cell_status_name(status));
     }
     _cleanup_cgroup_ struct cell_cgroup *cg = NULL;
     r = cell_container_cgroup(&st, &cg, err);

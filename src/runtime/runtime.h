@@ -73,6 +73,26 @@ struct cell_exec_opts {
  * without detach waits and stores its exit code (128+signal when killed). */
 int cell_runtime_exec(const struct cell_exec_opts *o, int *exit_code, cell_err_t *err);
 
+/* Operations on a live container's cgroup (ops.c). update applies a
+ * linux.resources object (only the fields it sets; device rules are left as
+ * they are, as runc does). pause freezes every process, resume thaws them;
+ * state says "paused" in between. */
+int cell_runtime_update(const char *root, const char *id, json_t *resources, cell_err_t *err);
+int cell_runtime_pause(const char *root, const char *id, cell_err_t *err);
+int cell_runtime_resume(const char *root, const char *id, cell_err_t *err);
+/* The host pids of every process in the container's cgroup (*pids freed by
+ * the caller). */
+int cell_runtime_ps(const char *root, const char *id, pid_t **pids, size_t *n, cell_err_t *err);
+/* runc's stats event: {"type":"stats","id":ID,"data":{cpu, memory, pids,
+ * blkio, hugetlb}}. NULL on error. */
+json_t *cell_runtime_stats(const char *root, const char *id, cell_err_t *err);
+/* Receives each event; a non-zero return ends cell_runtime_events. */
+typedef int (*cell_event_fn)(json_t *event, void *data);
+/* runc's events: a stats event every interval_ms and {"type":"oom","id":ID}
+ * whenever the OOM killer fires, until the container stops (then 0). */
+int cell_runtime_events(const char *root, const char *id, unsigned interval_ms, cell_event_fn fn,
+                        void *data, cell_err_t *err);
+
 /* `spec`: runc's default config.json (rootless variant when asked). */
 json_t *cell_runtime_default_spec(bool rootless);
 /* `features`: features.md structure. */

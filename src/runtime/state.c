@@ -1,6 +1,7 @@
 #include "runtime/state.h"
 #include "base/cleanup.h"
 #include "base/fd.h"
+#include "runtime/cgroup.h"
 #include "runtime/runtime.h"
 
 #include <errno.h>
@@ -16,7 +17,7 @@
 
 const char *cell_status_name(enum cell_status s)
 {
-    static const char *names[] = {"creating", "created", "running", "stopped"};
+    static const char *names[] = {"creating", "created", "running", "stopped", "paused"};
     return names[s];
 }
 
@@ -187,6 +188,18 @@ unsigned long long cell_proc_starttime(pid_t pid, bool *zombie)
     return p ? strtoull(p, NULL, 10) : 0;
 }
 
+/* runc reports a frozen container as "paused" (`pause`, `resume`). */
+static bool cgroup_frozen(const struct cell_state *st)
+{
+    struct cell_cgroup *cg = NULL;
+    bool frozen = false;
+    if (st->cgroup && cell_cgroup_from_json(st->cgroup, &cg, NULL) == 0) {
+        cell_cgroup_frozen(cg, &frozen, NULL);
+        cell_cgroup_free(cg);
+    }
+    return frozen;
+}
+
 enum cell_status cell_state_status(int dirfd, const struct cell_state *st)
 {
     if (st->pid <= 0)
@@ -198,7 +211,7 @@ enum cell_status cell_state_status(int dirfd, const struct cell_state *st)
     struct stat sb;
     if (fstatat(dirfd, "exec.fifo", &sb, AT_SYMLINK_NOFOLLOW) == 0)
         return CELL_STATUS_CREATED;
-    return CELL_STATUS_RUNNING;
+    return cgroup_frozen(st) ? CELL_STATUS_PAUSED : CELL_STATUS_RUNNING;
 }
 
 int cell_state_remove(int rootfd, const char *id, cell_err_t *err)

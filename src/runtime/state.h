@@ -22,7 +22,7 @@ struct cell_state {
 };
 
 enum cell_status { CELL_STATUS_CREATING, CELL_STATUS_CREATED, CELL_STATUS_RUNNING,
-                   CELL_STATUS_STOPPED };
+                   CELL_STATUS_STOPPED, CELL_STATUS_PAUSED };
 
 const char *cell_status_name(enum cell_status s);
 
@@ -37,7 +37,8 @@ int cell_state_read(int dirfd, const char *id, struct cell_state *st, cell_err_t
 void cell_state_clear(struct cell_state *st);
 
 /* Stopped when the pid is gone, reused, or a zombie (PID 1 here may never
- * reap it); created while exec.fifo exists; else running. */
+ * reap it); created while exec.fifo exists; paused while its cgroup is
+ * frozen; else running. */
 enum cell_status cell_state_status(int dirfd, const struct cell_state *st);
 
 /* The process's start time, 0 when it does not exist; *zombie set if Z/X. */

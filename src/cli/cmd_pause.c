@@ -1,0 +1,31 @@
+/* pause and resume: freeze and thaw every process of a container through
+ * its cgroup's freezer. */
+#include "cli/commands.h"
+
+#include "runtime/runtime.h"
+
+static int freeze_command(const struct cli_ctx *ctx, int argc, char **argv, bool frozen,
+                          cell_err_t *err)
+{
+    struct cli_args args;
+    if (cli_command_parse(ctx, NULL, argc, argv, &args, err) < 0)
+        return -1;
+    if (args.help)
+        return 0;
+    const char *id = cli_container_id(ctx, &args, 0, err);
+    if (!id)
+        return -1;
+    int r = frozen ? cell_runtime_pause(cli_root(ctx), id, err)
+                   : cell_runtime_resume(cli_root(ctx), id, err);
+    return r < 0 ? -1 : 0;
+}
+
+int cli_cmd_pause(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err)
+{
+    return freeze_command(ctx, argc, argv, true, err);
+}
+
+int cli_cmd_resume(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err)
+{
+    return freeze_command(ctx, argc, argv, false, err);
+}
