@@ -1,0 +1,242 @@
+/* The registry's HTTP side: one libcurl easy handle per registry for API
+ * requests (manifests, the /v2/ probe), scheme discovery and the 401 loop.
+ * Blob downloads run in parallel in registry_blob.c over handles set up the
+ * same way (registry_easy_setup). */
+#include "image/registry.h"
+
+#include "base/cleanup.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The distribution spec lets clients refuse manifests over 4 MiB. */
+#define MANIFEST_MAX (4u << 20)
+#define USER_AGENT "cell/0.1"
+
+struct membuf {
+    char *data;
+    size_t len;
+    bool too_big;
+};
+
+static size_t membuf_write(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+    struct membuf *b = userdata;
+    size_t n = size * nmemb;
+    if (b->len + n > MANIFEST_MAX) {
+        b->too_big = true;
+        return 0; /* makes curl fail the transfer with CURLE_WRITE_ERROR */
+    }
+    char *p = realloc(b->data, b->len + n + 1);
+    if (!p)
+        return 0;
+    memcpy(p + b->len, ptr, n);
+    b->len += n;
+    p[b->len] = '\0';
+    b->data = p;
+    return n;
+}
+
+/* Docker Hub's API lives on another name than the one in references. */
+static const char *api_host_of(const char *host)
+{
+    return strcmp(host, "docker.io") == 0 ? "registry-1.docker.io" : host;
+}
+
+int registry_open(struct registry **out, const char *host, const char *repo,
+                  const struct registry_conf *conf, cell_err_t *err)
+{
+    struct registry *r = calloc(1, sizeof(*r));
+    if (!r)
+        return cell_error(err, ENOMEM, "registry %s", host);
+    r->host = strdup(host);
+    r->api_host = strdup(api_host_of(host));
+    r->repo = strdup(repo);
+    r->tls_verify = conf->tls_verify;
+    r->easy = curl_easy_init();
+    if (!r->host || !r->api_host || !r->repo || !r->easy) {
+        registry_close(r);
+        return cell_error(err, ENOMEM, "registry %s", host);
+    }
+    if (registry_auth_lookup(conf->auth_file, host, &r->basic, err) < 0) {
+        registry_close(r);
+        return -1;
+    }
+    *out = r;
+    return 0;
+}
+
+void registry_close(struct registry *r)
+{
+    if (r->easy)
+        curl_easy_cleanup(r->easy);
+    free(r->host);
+    free(r->api_host);
+    free(r->repo);
+    free(r->basic);
+    free(r->auth_header);
+    free(r);
+}
+
+void registry_response_clear(struct registry_response *resp)
+{
+    free(resp->body);
+    free(resp->content_type);
+    free(resp->digest);
+    memset(resp, 0, sizeof(*resp));
+}
+
+char *registry_url(const struct registry *r, const char *path)
+{
+    char *url = NULL;
+    if (asprintf(&url, "%s://%s/v2/%s", r->scheme ? r->scheme : "https", r->api_host, path) < 0)
+        return NULL;
+    return url;
+}
+
+int registry_easy_setup(const struct registry *r, CURL *h, struct curl_slist **headers)
+{
+    curl_easy_setopt(h, CURLOPT_USERAGENT, USER_AGENT);
+    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(h, CURLOPT_MAXREDIRS, 10L);
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 30L);
+    /* A stalled transfer (under 1 byte/s for 60 s) fails instead of hanging. */
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 60L);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, r->tls_verify ? 1L : 0L);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, r->tls_verify ? 2L : 0L);
+    if (r->auth_header) {
+        struct curl_slist *l = curl_slist_append(*headers, r->auth_header);
+        if (!l)
+            return -ENOMEM;
+        *headers = l;
+    }
+    return 0;
+}
+
+static char *header_dup(CURL *h, const char *name)
+{
+    struct curl_header *hdr = NULL;
+    if (curl_easy_header(h, name, 0, CURLH_HEADER, -1, &hdr) != CURLHE_OK)
+        return NULL;
+    return strdup(hdr->value);
+}
+
+/* One GET on r->easy with the current scheme and Authorization. */
+static CURLcode get_once(struct registry *r, const char *path, const char *accept,
+                         struct registry_response *resp, char **challenge)
+{
+    _cleanup_free_ char *url = registry_url(r, path);
+    _cleanup_free_ char *accept_hdr = NULL;
+    struct curl_slist *headers = NULL;
+    struct membuf body = {0};
+    CURL *h = r->easy;
+
+    if (!url || (accept && asprintf(&accept_hdr, "Accept: %s", accept) < 0))
+        return CURLE_OUT_OF_MEMORY;
+    curl_easy_reset(h);
+    if (registry_easy_setup(r, h, &headers) < 0)
+        return CURLE_OUT_OF_MEMORY;
+    if (accept_hdr)
+        headers = curl_slist_append(headers, accept_hdr);
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, membuf_write);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
+    CURLcode rc = curl_easy_perform(h);
+    curl_slist_free_all(headers);
+    if (rc == CURLE_WRITE_ERROR && body.too_big)
+        rc = CURLE_FILESIZE_EXCEEDED;
+    if (rc != CURLE_OK) {
+        free(body.data);
+        return rc;
+    }
+    registry_response_clear(resp);
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
+    resp->body = body.data ? body.data : strdup("");
+    resp->len = body.len;
+    resp->content_type = header_dup(h, "Content-Type");
+    resp->digest = header_dup(h, "Docker-Content-Digest");
+    *challenge = resp->status == 401 ? header_dup(h, "WWW-Authenticate") : NULL;
+    return CURLE_OK;
+}
+
+static int transport_error(const struct registry *r, CURLcode rc, cell_err_t *err)
+{
+    if (rc == CURLE_FILESIZE_EXCEEDED)
+        return cell_error(err, 0, "registry %s: response over %u bytes", r->host, MANIFEST_MAX);
+    if (rc == CURLE_OUT_OF_MEMORY)
+        return cell_error(err, ENOMEM, "registry %s", r->host);
+    return cell_error(err, 0, "registry %s: %s", r->host, curl_easy_strerror(rc));
+}
+
+/* With TLS verification on, only https. With it off, https is tried first
+ * (without checking the certificate) and plain http when that fails, as
+ * Docker does for an insecure registry. */
+static CURLcode get_probing(struct registry *r, const char *path, const char *accept,
+                            struct registry_response *resp, char **challenge)
+{
+    if (r->scheme)
+        return get_once(r, path, accept, resp, challenge);
+    r->scheme = "https";
+    CURLcode rc = get_once(r, path, accept, resp, challenge);
+    if (rc == CURLE_OK || r->tls_verify || rc == CURLE_OUT_OF_MEMORY)
+        return rc;
+    r->scheme = "http";
+    rc = get_once(r, path, accept, resp, challenge);
+    if (rc != CURLE_OK)
+        r->scheme = NULL;
+    return rc;
+}
+
+int registry_get(struct registry *r, const char *path, const char *accept,
+                 struct registry_response *resp, cell_err_t *err)
+{
+    _cleanup_free_ char *challenge = NULL;
+    CURLcode rc = get_probing(r, path, accept, resp, &challenge);
+    if (rc != CURLE_OK)
+        return transport_error(r, rc, err);
+    if (resp->status != 401 || !challenge)
+        return 0;
+    if (registry_auth_answer(r, challenge, err) < 0)
+        return -1;
+    _cleanup_free_ char *again = NULL;
+    rc = get_once(r, path, accept, resp, &again);
+    if (rc != CURLE_OK)
+        return transport_error(r, rc, err);
+    return 0;
+}
+
+/* The first message of the distribution spec's error body
+ * {"errors":[{"code":"...","message":"..."}]}, or NULL. */
+static char *registry_message(const struct registry_response *resp)
+{
+    json_t *j = json_loadb(resp->body ? resp->body : "", resp->len, 0, NULL);
+    json_t *e0 = json_array_get(json_object_get(j, "errors"), 0);
+    const char *msg = json_string_value(json_object_get(e0, "message"));
+    const char *code = json_string_value(json_object_get(e0, "code"));
+    char *out = NULL;
+    if (msg && code && asprintf(&out, "%s (%s)", msg, code) < 0)
+        out = NULL;
+    json_decref(j);
+    return out;
+}
+
+int registry_status_error(const struct registry *r, const char *what,
+                          const struct registry_response *resp, cell_err_t *err)
+{
+    _cleanup_free_ char *msg = registry_message(resp);
+    const char *kind = resp->status == 401   ? "unauthorized"
+                       : resp->status == 403 ? "access denied"
+                       : resp->status == 404 ? "not found"
+                                             : "failed";
+    if (msg)
+        return cell_error(err, 0, "%s from %s: %s: HTTP %ld: %s", what, r->host, kind,
+                          resp->status, msg);
+    return cell_error(err, 0, "%s from %s: %s: HTTP %ld", what, r->host, kind, resp->status);
+}
