@@ -20,7 +20,7 @@
 #define SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (1UL << 5)
 #endif
 
-#define WHERE "linux.seccomp"
+#define WHERE "config.json: linux.seccomp"
 
 /* One filter under construction. */
 struct build {
@@ -372,7 +372,7 @@ int cell_seccomp_install(const struct cell_seccomp *s, int *notify_fd, cell_err_
     struct sock_fprog prog = {.len = s->len, .filter = s->insns};
     long r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, s->flags, &prog);
     if (r < 0)
-        return cell_error(err, errno, WHERE ": load the filter%s",
+        return cell_error(err, errno, "seccomp: load the filter%s",
                           errno == EACCES ? " (needs noNewPrivileges or CAP_SYS_ADMIN)" : "");
     if (s->notify)
         *notify_fd = (int)r;
