@@ -238,7 +238,13 @@ static int make_state_dir(struct creation *k, cell_err_t *err)
     return k->dirfd < 0 ? k->dirfd : 0;
 }
 
-static int record_state(struct creation *k, cell_err_t *err);
+static int mark_creating(struct creation *k, cell_err_t *err)
+{
+    struct cell_state st = {.id = (char *)k->c.id, .cgroup = cell_cgroup_to_json(k->c.cg)};
+    int r = cell_state_mark_creating(k->dirfd, &st, err);
+    json_decref(st.cgroup);
+    return r;
+}
 
 static int make_cgroup(struct creation *k, cell_err_t *err)
 {
@@ -248,7 +254,7 @@ static int make_cgroup(struct creation *k, cell_err_t *err)
         return r;
     /* Recorded before it exists: a runtime killed from here on leaves a
      * state that `delete --force` can clean up from. */
-    if ((r = record_state(k, err)) < 0)
+    if ((r = mark_creating(k, err)) < 0)
         return r;
     struct cell_resources res = c->spec->linux.resources;
     _cleanup_free_ struct cell_device_rule *rules = NULL;

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #define STATE_FILE "state.json"
@@ -113,6 +114,28 @@ int cell_state_write(int dirfd, const struct cell_state *st, cell_err_t *err)
     return 0;
 }
 
+#define CGROUP_XATTR "trusted.cell.cgroup"
+
+int cell_state_mark_creating(int dirfd, const struct cell_state *st, cell_err_t *err)
+{
+    _cleanup_free_ char *text = st->cgroup ? json_dumps(st->cgroup, JSON_COMPACT) : NULL;
+    if (text && fsetxattr(dirfd, CGROUP_XATTR, text, strlen(text), 0) == 0)
+        return 0;
+    return cell_state_write(dirfd, st, err);
+}
+
+/* The cgroup recorded by cell_state_mark_creating, when state.json is not
+ * there yet. */
+static json_t *read_creating_cgroup(int dirfd)
+{
+    char buf[8192];
+    ssize_t n = fgetxattr(dirfd, CGROUP_XATTR, buf, sizeof buf - 1);
+    if (n <= 0)
+        return NULL;
+    buf[n] = '\0';
+    return json_loads(buf, 0, NULL);
+}
+
 static char *dup_field(json_t *o, const char *key)
 {
     const char *s = json_string_value(json_object_get(o, key));
@@ -128,6 +151,7 @@ int cell_state_read(int dirfd, const char *id, struct cell_state *st, cell_err_t
     if (r == -ENOENT) {
         /* A create that is still running, or was killed before it wrote. */
         st->id = strdup(id);
+        st->cgroup = read_creating_cgroup(dirfd);
         return 0;
     }
     if (r < 0)

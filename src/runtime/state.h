@@ -33,6 +33,13 @@ int cell_state_root_open(const char *root, bool create, cell_err_t *err);
 int cell_state_dir_open(int rootfd, const char *id, bool lock, cell_err_t *err);
 
 int cell_state_write(int dirfd, const struct cell_state *st, cell_err_t *err);
+
+/* Before the cgroup is made: records where it will be, so that a runtime
+ * killed before state.json exists still leaves what delete needs. An xattr
+ * of the state directory: no inode to allocate on the start path (on ext4
+ * with containers coming and going, a new inode costs ~0.3 ms). Falls back
+ * to a state.json where the filesystem has no trusted xattrs. */
+int cell_state_mark_creating(int dirfd, const struct cell_state *st, cell_err_t *err);
 int cell_state_read(int dirfd, const char *id, struct cell_state *st, cell_err_t *err);
 void cell_state_clear(struct cell_state *st);
 
