@@ -169,8 +169,11 @@ static int event_loop(struct live *l, unsigned interval_ms, cell_event_fn fn, vo
     cell_cgroup_oom_kills(l->cg, &seen, NULL);
     unsigned tick = interval_ms < 100 ? interval_ms : 100;
     for (;;) {
+        /* Status first: once it says stopped, the count read next has every
+         * kill that came before the end. */
+        bool stopped = cell_state_status(l->dirfd, &l->st) == CELL_STATUS_STOPPED;
         int r = report_ooms(l, &seen, fn, data);
-        if (r != 0 || cell_state_status(l->dirfd, &l->st) == CELL_STATUS_STOPPED)
+        if (r != 0 || stopped)
             return r < 0 ? r : 0;
         if (now_ms() >= next_stats) {
             json_t *ev = stats_event(l, err);

@@ -1,0 +1,88 @@
+"""The host's cgroup layout, for tests that run unchanged on a v1 hybrid
+host and on a pure cgroup v2 one (tests/vm/run-v2.sh): where a container's
+cgroup files are on the host, and where the container sees its own."""
+
+import os
+
+from helpers import CGROUP_ROOT, read_file
+
+
+def detect_layout():
+    """"v2" when /sys/fs/cgroup is a cgroup2 mount, "hybrid" when cgroup2 is
+    at /sys/fs/cgroup/unified beside v1 controllers, else "v1"."""
+    types = {}
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            fields = line.split()
+            types[fields[4]] = fields[fields.index("-") + 1]
+    if types.get(CGROUP_ROOT) == "cgroup2":
+        return "v2"
+    return "hybrid" if types.get(CGROUP_ROOT + "/unified") == "cgroup2" else "v1"
+
+
+LAYOUT = detect_layout()
+V2 = LAYOUT == "v2"
+
+# What each observation reads: (v1 controller, v1 file) and the v2 file.
+FILES = {
+    "memory.limit": (("memory", "memory.limit_in_bytes"), "memory.max"),
+    "pids.max": (("pids", "pids.max"), "pids.max"),
+    "pids.current": (("pids", "pids.current"), "pids.current"),
+    "pids.events": (("pids", "pids.events"), "pids.events"),
+    "cpu.quota": (("cpu", "cpu.cfs_quota_us"), "cpu.max"),
+    "procs": (("memory", "cgroup.procs"), "cgroup.procs"),
+    "freezer": (("freezer", "freezer.state"), "cgroup.freeze"),
+}
+
+
+def host_path(bundle, what):
+    """The file of `what` in the container's cgroup on the host."""
+    (controller, v1_name), v2_name = FILES[what]
+    rel = bundle.cgroups_path.lstrip("/")
+    if V2:
+        return os.path.join(CGROUP_ROOT, rel, v2_name)
+    return os.path.join(CGROUP_ROOT, controller, rel, v1_name)
+
+
+def inside_path(what):
+    """The same file as the container sees it in its cgroup namespace."""
+    (controller, v1_name), v2_name = FILES[what]
+    return f"{CGROUP_ROOT}/{v2_name}" if V2 else f"{CGROUP_ROOT}/{controller}/{v1_name}"
+
+
+def host_value(bundle, what):
+    return read_file(host_path(bundle, what)).strip()
+
+
+def cpu_usage_ns(bundle):
+    """CPU time the container's cgroup has used, in nanoseconds."""
+    rel = bundle.cgroups_path.lstrip("/")
+    if V2:
+        for line in read_file(os.path.join(CGROUP_ROOT, rel, "cpu.stat")).splitlines():
+            key, value = line.split()
+            if key == "usage_usec":
+                return int(value) * 1000
+        raise KeyError("usage_usec")
+    return int(read_file(os.path.join(CGROUP_ROOT, "cpuacct", rel, "cpuacct.usage")))
+
+
+def quota_text(quota, period):
+    """What the quota file holds for a CFS quota and period."""
+    return f"{quota} {period}" if V2 else str(quota)
+
+
+def frozen_text():
+    return "1" if V2 else "FROZEN"
+
+
+def thawed_text():
+    return "0" if V2 else "THAWED"
+
+
+def keyed(text, key):
+    """The value after `key ` in a flat-keyed cgroup file."""
+    for line in text.splitlines():
+        k, _, v = line.partition(" ")
+        if k == key:
+            return int(v)
+    raise KeyError(key)
