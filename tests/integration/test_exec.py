@@ -1,0 +1,291 @@
+"""exec: a new process in a running container (runc's `exec`). It joins
+every namespace and the cgroup of the container's init, runs as the
+process settings say (config.json's process with the flags, or --process),
+and its exit status is exec's."""
+
+import json
+import os
+import threading
+
+import pytest
+
+from helpers import CGROUP_ROOT, pid_alive, read_file, reap, stays_false, wait_for
+
+NAMESPACES = ("pid", "mnt", "net", "ipc", "uts", "cgroup")
+USERNS_MAP = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+
+
+def running(rt, bundle, *args):
+    """A running container whose init sleeps; returns (bundle, init pid)."""
+    b = bundle(*(args or ("sleep", "600")))
+    return b, rt.create_running(b)
+
+
+def exec_ok(rt, cid, *args, **kw):
+    p = rt("exec", cid, *args, **kw)
+    assert p.returncode == 0, f"exec exited {p.returncode}\nstderr: {p.stderr}"
+    return p.stdout
+
+
+def exec_detached(rt, cid, test_dir, *args):
+    """exec -d with a pid file; returns the host pid of the new process."""
+    pid_file = os.path.join(test_dir, f"exec-{len(os.listdir(test_dir))}.pid")
+    rt.ok("exec", "-d", "--pid-file", pid_file, cid, *args)
+    return int(read_file(pid_file).strip())
+
+
+def stopped(rt, cid):
+    reap()
+    return rt.status(cid) == "stopped"
+
+
+def cleanup(rt, cid):
+    """Kill everything, then delete. A killed exec'd process is our orphan
+    (the test process is a subreaper) and the dying init of its pid
+    namespace waits until that zombie is reaped, so reap while waiting."""
+    if rt.status(cid) in ("created", "running", "paused"):
+        rt("kill", "--all", cid, "KILL")
+        wait_for(lambda: stopped(rt, cid), what=f"{cid} to stop")
+    rt.delete(cid, force=True)
+
+
+def test_exec_runs_in_every_namespace_of_the_init(rt, bundle, test_dir):
+    b, init = running(rt, bundle)
+    pid = exec_detached(rt, b.cid, test_dir, "sleep", "300")
+    try:
+        for ns in NAMESPACES:
+            assert os.readlink(f"/proc/{pid}/ns/{ns}") == os.readlink(f"/proc/{init}/ns/{ns}"), ns
+            assert os.readlink(f"/proc/{pid}/ns/{ns}") != os.readlink(f"/proc/self/ns/{ns}"), ns
+    finally:
+        cleanup(rt, b.cid)
+    assert not pid_alive(pid)
+
+
+def test_exec_runs_in_the_cgroup_of_the_container(rt, bundle, test_dir):
+    b, init = running(rt, bundle)
+    pid = exec_detached(rt, b.cid, test_dir, "sleep", "300")
+    try:
+        assert read_file(f"/proc/{pid}/cgroup") == read_file(f"/proc/{init}/cgroup")
+        procs = read_file(os.path.join(CGROUP_ROOT, "pids", b.cgroups_path.lstrip("/"),
+                                       "cgroup.procs")).split()
+        assert str(pid) in procs
+    finally:
+        cleanup(rt, b.cid)
+
+
+def test_exec_sees_the_container_from_inside(rt, bundle):
+    """PID 1 is the init, the hostname is the container's, / is its rootfs."""
+    b, _ = running(rt, bundle)
+    try:
+        out = exec_ok(rt, b.cid, "sh", "-c",
+                      "tr '\\0' ' ' < /proc/1/cmdline; echo; hostname; "
+                      "ls /proc | grep -c '^[0-9]'; test -x /bin/busybox && echo rootfs")
+        lines = out.splitlines()
+        assert lines[0].strip() == "sleep 600"
+        assert lines[1] == "cell"
+        # the init, the shell, and the ls/grep it runs: nothing of the host's
+        assert int(lines[2]) <= 5
+        assert lines[3] == "rootfs"
+    finally:
+        cleanup(rt, b.cid)
+
+
+def test_exec_exit_status_is_the_process_exit_status(rt, bundle):
+    b, _ = running(rt, bundle)
+    try:
+        assert rt("exec", b.cid, "sh", "-c", "exit 7").returncode == 7
+        assert rt("exec", b.cid, "true").returncode == 0
+        assert rt("exec", b.cid, "sh", "-c", "kill -KILL $$").returncode == 137
+    finally:
+        cleanup(rt, b.cid)
+
+
+def test_exec_passes_stdout_and_stderr(rt, bundle):
+    b, _ = running(rt, bundle)
+    try:
+        p = rt("exec", b.cid, "sh", "-c", "echo out; echo err >&2")
+        assert (p.returncode, p.stdout) == (0, "out\n")
+        assert "err\n" in p.stderr
+    finally:
+        cleanup(rt, b.cid)
+
+
+def test_exec_arguments_after_the_id_belong_to_the_command(rt, bundle):
+    b, _ = running(rt, bundle)
+    try:
+        assert exec_ok(rt, b.cid, "echo", "-n", "--cwd", "x") == "--cwd x"
+    finally:
+        cleanup(rt, b.cid)
+
+
+def test_exec_user_env_and_cwd_flags(rt, bundle):
+    b, _ = running(rt, bundle)
+    try:
+        p = rt("exec", "--user", "1000:1000", "--env", "FOO=bar baz", "--env", "TERM=dumb",
+               "--cwd", "/home/user", b.cid, "sh", "-c", 'id -u; id -g; echo "$FOO|$TERM"; pwd')
+        assert p.returncode == 0, p.stderr
+        assert p.stdout.splitlines() == ["1000", "1000", "bar baz|dumb", "/home/user"]
+    finally:
+        cleanup(rt, b.cid)
+
+
+def test_exec_inherits_the_process_settings_of_the_config(rt, bundle):
+    """Without flags: config.json's user, env and capabilities (and no more)."""
+    b = bundle("sleep", "600")
+    b.process["user"] = {"uid": 1000, "gid": 1000}
+    b.process["env"].append("FROM_CONFIG=yes")
+    rt.create_running(b)
+    try:
+        out = exec_ok(rt, b.cid, "sh", "-c",
+                      "id -u; echo $FROM_CONFIG; grep -E '^(CapBnd|NoNewPrivs)' /proc/self/status")
+        lines = out.splitlines()
+        assert lines[:2] == ["1000", "yes"]
+        fields = dict(line.split(":\t") for line in lines[2:])
+        # CAP_KILL, CAP_NET_BIND_SERVICE, CAP_AUDIT_WRITE: the default set
+        assert int(fields["CapBnd"], 16) == (1 << 5) | (1 << 10) | (1 << 29)
+        assert fields["NoNewPrivs"].strip() == "1"
+    finally:
+        cleanup(rt, b.cid)
+
+
+def test_exec_cap_adds_a_capability(rt, bundle):
+    b, _ = running(rt, bundle)
+    try:
+        p = rt("exec", "--cap", "CAP_SYS_ADMIN", b.cid, "grep", "CapEff", "/proc/self/status")
+        assert p.returncode == 0, p.stderr
+        eff = int(p.stdout.split()[1], 16)
+        assert eff & (1 << 21)
+        p = rt("exec", b.cid, "grep", "CapEff", "/proc/self/status")
+        assert not int(p.stdout.split()[1], 16) & (1 << 21)
+    finally:
+        cleanup(rt, b.cid)
+
+
+def test_exec_process_file(rt, bundle, test_dir):
+    """--process: a config.md "process" object replaces config.json's."""
+    b, _ = running(rt, bundle)
+    path = os.path.join(test_dir, "process.json")
+    with open(path, "w") as f:
+        json.dump({"terminal": False, "user": {"uid": 65534, "gid": 65534},
+                   "args": ["sh", "-c", 'id -u; echo "$ONLY"; pwd; exit 3'],
+                   "env": ["PATH=/bin", "ONLY=this"], "cwd": "/tmp"}, f)
+    try:
+        p = rt("exec", "--process", path, b.cid)
+        assert p.returncode == 3, p.stderr
+        assert p.stdout.splitlines() == ["65534", "this", "/tmp"]
+    finally:
+        cleanup(rt, b.cid)
+
+
+def test_exec_detach_returns_while_the_process_runs(rt, bundle, test_dir, hostdir):
+    b = bundle("sleep", "600")
+    out = hostdir("out")
+    b.bind(out, "/out")
+    rt.create_running(b)
+    try:
+        pid = exec_detached(rt, b.cid, test_dir, "sh", "-c", "echo $$ > /out/pid; sleep 300")
+        assert pid_alive(pid)
+        # the pid file holds the host pid; inside, the process has its own
+        inner = wait_for(lambda: read_file(os.path.join(out, "pid")).strip(), what="pid")
+        assert int(inner) != pid
+        assert read_file(f"/proc/{pid}/status").count(inner) >= 1
+    finally:
+        cleanup(rt, b.cid)
+    assert not pid_alive(pid)
+
+
+def test_exec_preserve_fds_passes_fd_3(rt, bundle, test_dir):
+    b, _ = running(rt, bundle)
+    path = os.path.join(test_dir, "passed")
+    with open(path, "w") as f:
+        f.write("through fd 3\n")
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        p = rt("exec", "--preserve-fds", "1", b.cid, "cat", "/proc/self/fd/3", fds={3: fd})
+        assert (p.returncode, p.stdout) == (0, "through fd 3\n"), p.stderr
+        p = rt("exec", b.cid, "sh", "-c", "test -e /proc/self/fd/3 && echo open || echo closed",
+               fds={3: fd})
+        assert p.stdout == "closed\n"
+    finally:
+        os.close(fd)
+        cleanup(rt, b.cid)
+
+
+def test_exec_in_a_user_namespace(rt, bundle):
+    b = bundle("sleep", "600")
+    b.linux["namespaces"].append({"type": "user"})
+    b.linux["uidMappings"] = USERNS_MAP
+    b.linux["gidMappings"] = USERNS_MAP
+    init = rt.create_running(b)
+    try:
+        out = exec_ok(rt, b.cid, "sh", "-c", "id -u; cat /proc/self/uid_map; readlink /proc/self/ns/user")
+        lines = out.splitlines()
+        assert lines[0] == "0"
+        assert lines[1].split() == ["0", "100000", "65536"]
+        assert lines[2] == os.readlink(f"/proc/{init}/ns/user")
+    finally:
+        cleanup(rt, b.cid)
+
+
+def test_exec_in_a_stopped_container_fails(rt, bundle):
+    b = bundle("true")
+    rt.create_running(b)
+    rt.wait_status(b.cid, "stopped")
+    try:
+        p = rt("exec", b.cid, "true")
+        assert p.returncode != 0
+        assert p.stderr.strip()
+    finally:
+        cleanup(rt, b.cid)
+
+
+def test_exec_missing_executable_fails_with_a_message(rt, bundle):
+    b, _ = running(rt, bundle)
+    try:
+        p = rt("exec", b.cid, "/no/such/program")
+        assert p.returncode != 0
+        assert "/no/such/program" in p.stderr
+    finally:
+        cleanup(rt, b.cid)
+
+
+def test_exec_in_a_paused_container_is_refused(rt, bundle, test_dir):
+    """A frozen cgroup would freeze the new process at once: runc refuses
+    unless --ignore-paused."""
+    b, _ = running(rt, bundle)
+    state = os.path.join(CGROUP_ROOT, "freezer", b.cgroups_path.lstrip("/"), "freezer.state")
+    try:
+        with open(state, "w") as f:
+            f.write("FROZEN")
+        wait_for(lambda: read_file(state).strip() == "FROZEN", what="freeze")
+        p = rt("exec", b.cid, "true")
+        assert p.returncode != 0
+        assert "paused" in p.stderr
+        # --ignore-paused goes ahead: the process freezes with the rest and
+        # runs once the container is thawed
+        done = []
+        t = threading.Thread(target=lambda: done.append(
+            rt("exec", "--ignore-paused", b.cid, "echo", "ran")))
+        t.start()
+        assert stays_false(lambda: done, 0.5)
+        with open(state, "w") as f:
+            f.write("THAWED")
+        t.join(20)
+        assert done and (done[0].returncode, done[0].stdout) == (0, "ran\n"), done
+    finally:
+        with open(state, "w") as f:
+            f.write("THAWED")
+        cleanup(rt, b.cid)
+
+
+@pytest.mark.cell_only
+def test_exec_runtime_never_shows_up_inside(rt, bundle):
+    """No process in the container is the runtime (CVE-2019-5736 class):
+    every /proc/N/exe it can see is busybox."""
+    b, _ = running(rt, bundle)
+    try:
+        out = exec_ok(rt, b.cid, "sh", "-c",
+                      "for p in /proc/[0-9]*; do readlink $p/exe; done | sort -u")
+        assert out.split() == ["/bin/busybox"]
+    finally:
+        cleanup(rt, b.cid)
