@@ -191,3 +191,31 @@ def test_time_namespace_monotonic_offset(rt, bundle, hostdir):
     offsets = dict((line.split()[0], line.split()[1:]) for line in p.stdout.splitlines())
     assert offsets["monotonic"] == [str(20 * day), "0"]
     assert offsets["boottime"] == ["0", "0"]
+
+
+def test_new_user_namespace_with_a_joined_network_namespace(rt, bundle, ns_holder, hostdir):
+    """A host-owned namespace can only be joined before the new user
+    namespace is entered, so the runtime joins first, then unshares the user
+    namespace and forks the init into the new pid namespace (two stages).
+    The container is root inside, uid 100000 outside, PID 1, in the joined
+    network namespace and its own user namespace."""
+    holder = ns_holder("--net", "net")
+    b = userns_bundle(bundle)
+    b.linux["namespaces"] = [n for n in b.linux["namespaces"] if n["type"] != "network"]
+    b.linux["namespaces"].append({"type": "network", "path": f"/proc/{holder}/ns/net"})
+    # sysfs belongs to the network namespace's owner, the host: not mountable here.
+    b.config["mounts"] = [m for m in b.config["mounts"] if m["type"] not in ("sysfs", "cgroup")]
+    out = hostdir("out")
+    b.bind(out, "/out")
+    b.sh("echo $$ > /out/pid; id -u > /out/uid; readlink /proc/self/ns/net > /out/net;"
+         " exec sleep 1000")
+    pid = rt.create_running(b)
+    wait_for(lambda: os.path.exists(os.path.join(out, "net")) and
+             read_file(os.path.join(out, "net")))
+    assert read_file(os.path.join(out, "pid")) == "1\n"
+    assert read_file(os.path.join(out, "uid")) == "0\n"
+    assert read_file(os.path.join(out, "net")).strip() == os.readlink(f"/proc/{holder}/ns/net")
+    assert proc_status_field(pid, "Uid") == ["100000"] * 4
+    assert os.readlink(f"/proc/{pid}/ns/user") != host_ns("user")
+    assert os.readlink(f"/proc/{pid}/ns/net") == os.readlink(f"/proc/{holder}/ns/net")
+    rt.delete(b.cid, force=True)
