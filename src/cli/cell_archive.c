@@ -1,0 +1,109 @@
+/* cell load, save, import: images from and to files. */
+#include "cli/cell_commands.h"
+
+#include "base/cleanup.h"
+#include "base/strv.h"
+#include "image/image.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <string.h>
+
+struct load_opts {
+    const char *input;
+    bool quiet;
+};
+
+const struct cli_option cell_load_options[] = {
+    {"input", 'i', CLI_OPT_STRING, offsetof(struct load_opts, input),
+     "read from this file (or OCI layout directory)"},
+    {"quiet", 'q', CLI_OPT_BOOL, offsetof(struct load_opts, quiet), "print nothing"},
+    {0},
+};
+
+int cell_cmd_load(const struct cell_cli_ctx *ctx, int argc, char **argv, cell_err_t *err)
+{
+    struct load_opts o = {0};
+    struct cell_cli_args args;
+    if (cell_cli_parse(ctx, &o, argc, argv, &args, err) < 0 || args.help)
+        return args.help ? 0 : -1;
+    if (cell_cli_nargs(ctx, &args, 0, 0, err) < 0)
+        return -1;
+    if (!o.input)
+        return cell_error(err, EINVAL, "load: --input FILE required");
+    struct cell_image_store *s = NULL;
+    _cleanup_strv_ char **loaded = NULL;
+    if (cell_cli_store_open(ctx, &s, err) < 0)
+        return -1;
+    int r = cell_image_load(s, o.input, &loaded, err);
+    cell_image_store_close(s);
+    for (char **p = loaded; r == 0 && !o.quiet && *p; p++) {
+        _cleanup_free_ char *f = cell_image_ref_familiar(*p);
+        if (cell_image_digest_valid(*p))
+            printf("Loaded image ID: %s\n", *p);
+        else
+            printf("Loaded image: %s\n", f ? f : *p);
+    }
+    return r < 0 ? -1 : 0;
+}
+
+struct save_opts {
+    const char *output;
+    const char *format;
+};
+
+const struct cli_option cell_save_options[] = {
+    {"output", 'o', CLI_OPT_STRING, offsetof(struct save_opts, output), "write to this file"},
+    {"format", 0, CLI_OPT_STRING, offsetof(struct save_opts, format),
+     "docker-archive (default) or oci-archive"},
+    {0},
+};
+
+int cell_cmd_save(const struct cell_cli_ctx *ctx, int argc, char **argv, cell_err_t *err)
+{
+    struct save_opts o = {0};
+    struct cell_cli_args args;
+    if (cell_cli_parse(ctx, &o, argc, argv, &args, err) < 0 || args.help)
+        return args.help ? 0 : -1;
+    if (cell_cli_nargs(ctx, &args, 1, -1, err) < 0)
+        return -1;
+    if (!o.output)
+        return cell_error(err, EINVAL, "save: --output FILE required");
+    enum cell_image_archive_format fmt = CELL_IMAGE_ARCHIVE_DOCKER;
+    if (o.format && strcmp(o.format, "oci-archive") == 0)
+        fmt = CELL_IMAGE_ARCHIVE_OCI;
+    else if (o.format && strcmp(o.format, "docker-archive") != 0)
+        return cell_error(
+            err, EINVAL, "save: unknown --format \"%s\" (docker-archive or oci-archive)", o.format);
+    struct cell_image_store *s = NULL;
+    if (cell_cli_store_open(ctx, &s, err) < 0)
+        return -1;
+    /* args.argv is NULL-terminated by the parser's caller: argv itself. */
+    _cleanup_strv_ char **images = NULL;
+    int r = 0;
+    for (int i = 0; r == 0 && i < args.argc; i++)
+        if (cell_strv_push(&images, args.argv[i]) < 0)
+            r = cell_error(err, ENOMEM, "save");
+    if (r == 0)
+        r = cell_image_save(s, o.output, images, fmt, err);
+    cell_image_store_close(s);
+    return r < 0 ? -1 : 0;
+}
+
+int cell_cmd_import(const struct cell_cli_ctx *ctx, int argc, char **argv, cell_err_t *err)
+{
+    struct cell_cli_args args;
+    if (cell_cli_parse(ctx, NULL, argc, argv, &args, err) < 0 || args.help)
+        return args.help ? 0 : -1;
+    if (cell_cli_nargs(ctx, &args, 1, 2, err) < 0)
+        return -1;
+    struct cell_image_store *s = NULL;
+    _cleanup_free_ char *id = NULL;
+    if (cell_cli_store_open(ctx, &s, err) < 0)
+        return -1;
+    int r = cell_image_import(s, args.argv[0], args.argc > 1 ? args.argv[1] : NULL, &id, err);
+    cell_image_store_close(s);
+    if (r == 0)
+        printf("%s\n", id);
+    return r < 0 ? -1 : 0;
+}
