@@ -532,7 +532,7 @@ static int run_state_hooks(const struct cell_state *st, enum cell_hook_kind kind
     return r;
 }
 
-static int open_gate(int dirfd, const char *id, cell_err_t *err)
+static int open_gate(int dirfd, const char *id, bool wait_exec, cell_err_t *err)
 {
     _cleanup_close_ int fd = openat(dirfd, "exec.fifo", O_WRONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) {
@@ -543,6 +543,12 @@ static int open_gate(int dirfd, const char *id, cell_err_t *err)
     if (write(fd, "0", 1) != 1)
         return cell_error(err, errno, "container \"%s\": start", id);
     unlinkat(dirfd, "exec.fifo", 0);
+    /* poststart hooks run after the user's process is executed (config.md):
+     * the init's end of the fifo closes at its execve, or its death, and a
+     * writer then sees POLLERR. */
+    struct pollfd pfd = {.fd = fd, .events = 0};
+    while (wait_exec && poll(&pfd, 1, -1) < 0 && errno == EINTR)
+        ;
     return 0;
 }
 
@@ -565,7 +571,7 @@ int cell_runtime_start(const char *root, const char *id, cell_err_t *err)
         r = cell_error(err, 0, "container \"%s\" is %s, not created", id,
                        cell_status_name(status));
     if (r == 0)
-        r = open_gate(dirfd, id, err);
+        r = open_gate(dirfd, id, st.hooks != NULL, err);
     if (r == 0)
         r = run_state_hooks(&st, CELL_HOOK_POSTSTART, CELL_STATUS_RUNNING, err);
     cell_state_clear(&st);

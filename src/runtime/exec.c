@@ -248,25 +248,6 @@ static int build_process(struct exec_ctx *x, cell_err_t *err)
 
 /* --- the container --- */
 
-/* A paused container's processes are frozen: a new one would freeze at
- * once and the caller would hang. */
-static bool cgroup_frozen(const struct cell_cgroup *cg)
-{
-    for (size_t i = 0; cg && i < cg->n_hiers; i++) {
-        const struct cell_cgroup_hier *h = &cg->hiers[i];
-        bool v2 = !strcmp(h->fstype, "cgroup2");
-        char path[PATH_MAX];
-        snprintf(path, sizeof path, "%s/%s", h->host_dir, v2 ? "cgroup.freeze" : "freezer.state");
-        _cleanup_free_ char *text = NULL;
-        size_t len = 0;
-        if (cell_read_file_at(AT_FDCWD, path, &text, &len) < 0)
-            continue;
-        if (v2 ? text[0] == '1' : strncmp(text, "THAWED", 6) != 0)
-            return true;
-    }
-    return false;
-}
-
 static int load_container(struct exec_ctx *x, cell_err_t *err)
 {
     const char *id = x->o->id;
@@ -275,18 +256,19 @@ static int load_container(struct exec_ctx *x, cell_err_t *err)
         return r;
     x->st_loaded = true;
     enum cell_status status = cell_state_status(x->dirfd, &x->st);
-    if (status != CELL_STATUS_RUNNING && status != CELL_STATUS_CREATED)
+    /* A paused container's cgroup is frozen: the new process would freeze
+     * at once and exec would hang until resume, hence runc's refusal. */
+    if (status == CELL_STATUS_PAUSED && !x->o->ignore_paused)
+        return cell_error(err, 0, "cannot exec in a paused container \"%s\" (use --ignore-paused)",
+                          id);
+    if (status == CELL_STATUS_STOPPED || status == CELL_STATUS_CREATING)
         return cell_error(err, 0, "cannot exec in a stopped container \"%s\"", id);
     /* A pidfd pins the init: after the start-time check, a recycled pid
      * cannot be joined by mistake. */
     x->pidfd = (int)syscall(SYS_pidfd_open, x->st.pid, 0);
     if (x->pidfd < 0 || cell_proc_starttime(x->st.pid, NULL) != x->st.starttime)
         return cell_error(err, 0, "cannot exec in a stopped container \"%s\"", id);
-    if ((r = cell_container_cgroup(&x->st, &x->cg, err)) < 0)
-        return r;
-    if (!x->o->ignore_paused && cgroup_frozen(x->cg))
-        return cell_error(err, 0, "container \"%s\" is paused (use --ignore-paused)", id);
-    return 0;
+    return cell_container_cgroup(&x->st, &x->cg, err);
 }
 
 /* The namespaces of pid that differ from ours: those are the ones to join
