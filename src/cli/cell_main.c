@@ -43,6 +43,10 @@ static const struct cell_cli_command commands[] = {
      "Make a one-layer image of a root filesystem tarball."},
     {"rootfs", cell_cmd_rootfs, NULL, "create NAME IMAGE | rm NAME | ls",
      "Make or remove an overlay root filesystem of an image."},
+    {"pull", cell_cmd_pull, cell_pull_options, "NAME[:TAG|@DIGEST]",
+     "Pull an image from a registry."},
+    {"login", cell_cmd_login, cell_login_options, "[SERVER]", "Log in to a registry."},
+    {"logout", cell_cmd_logout, cell_logout_options, "[SERVER]", "Log out from a registry."},
     {"help", cmd_help, NULL, "[COMMAND]", "Show the usage of cell or of a command."},
 };
 

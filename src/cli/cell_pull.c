@@ -41,7 +41,6 @@ const struct cli_option cell_pull_options[] = {
 
 struct row {
     char id[13]; /* 12 hex digits, as Docker shows them */
-    bool is_layer;
     enum cell_image_pull_phase phase;
     int64_t done, total;
 };
@@ -94,7 +93,7 @@ static void draw_row(const struct row *r, bool extracting)
 {
     char done[16], total[16];
     enum cell_image_pull_phase ph = r->phase;
-    if (extracting && r->is_layer && (ph == CELL_PULL_COMPLETE || ph == CELL_PULL_EXISTS))
+    if (extracting && (ph == CELL_PULL_COMPLETE || ph == CELL_PULL_EXISTS))
         ph = CELL_PULL_EXTRACTING;
     fprintf(stderr, "\033[2K%s: %s", r->id, phase_text(ph));
     if (ph == CELL_PULL_DOWNLOADING || ph == CELL_PULL_RETRYING) {
@@ -122,12 +121,13 @@ static void on_progress(void *ctx, const struct cell_image_pull_progress *p)
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
     bool changed = true;
-    if (p->digest) {
+    if (p->digest && !p->is_layer) {
+        changed = false; /* the config blob gets no row, as in Docker */
+    } else if (p->digest) {
         struct row *r = row_of(d, p->digest);
         if (!r)
             return;
         changed = r->phase != p->phase;
-        r->is_layer = p->is_layer;
         r->phase = p->phase;
         r->done = p->done;
         r->total = p->total;
@@ -157,8 +157,8 @@ static int print_result(const char *name, const char *digest, const struct displ
     const char *full = cell_image_ref_parse(name, &ref, &ignore) == 0 ? ref.name : name;
     if (!quiet) {
         printf("Digest: %s\n", digest);
-        printf("Status: %s for %s\n", d->downloaded ? "Downloaded newer image" : "Image is up to date",
-               full);
+        printf("Status: %s for %s\n",
+               d->downloaded ? "Downloaded newer image" : "Image is up to date", full);
     }
     printf("%s\n", full);
     cell_image_ref_clear(&ref);

@@ -191,8 +191,9 @@ static int token_fetch(struct registry *r, const struct challenge *c, const char
 static int set_basic(struct registry *r, cell_err_t *err)
 {
     if (!r->basic)
-        return cell_error(err, 0, "registry %s: unauthorized: authentication required "
-                                       "(no credentials: cell login %s)",
+        return cell_error(err, 0,
+                          "registry %s: unauthorized: authentication required "
+                          "(no credentials: cell login %s)",
                           r->host, r->host);
     size_t n = strlen(r->basic);
     _cleanup_free_ char *b64 = malloc(4 * ((n + 2) / 3) + 1);

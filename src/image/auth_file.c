@@ -84,7 +84,8 @@ static json_t *auths_find(json_t *auths, const char *host, const char **key_out)
 {
     const char *key;
     json_t *v;
-    json_object_foreach(auths, key, v) {
+    json_object_foreach(auths, key, v)
+    {
         _cleanup_free_ char *k = cell_image_auth_key(key);
         if (k && strcmp(k, host) == 0) {
             if (key_out)
@@ -129,8 +130,7 @@ static int lookup_in(const char *path, const char *host, char **out, cell_err_t 
     if (*out && !strchr(*out, ':')) {
         free(*out);
         *out = NULL;
-        return cell_error(err, 0, "credentials %s: entry for %s is not user:password", path,
-                          host);
+        return cell_error(err, 0, "credentials %s: entry for %s is not user:password", path, host);
     }
     return 0;
 }
@@ -184,7 +184,7 @@ static int auth_store(const char *path, json_t *j, cell_err_t *err)
 /* Asks the registry's API root with the credentials: 200 means they hold. */
 static int login_check(const char *host, const char *creds, bool tls_verify, cell_err_t *err)
 {
-    struct registry_conf conf = {.tls_verify = tls_verify, .auth_file = "/dev/null"};
+    struct registry_conf conf = {.tls_verify = tls_verify, .no_stored_auth = true};
     _cleanup_registry_ struct registry *r = NULL;
     if (registry_open(&r, host, "", &conf, err) < 0)
         return -1;

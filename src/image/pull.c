@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char accept_manifests[] = CELL_MT_OCI_INDEX ", " CELL_MT_DOCKER_LIST
-                                       ", " CELL_MT_OCI_MANIFEST ", " CELL_MT_DOCKER_MANIFEST;
+static const char accept_manifests[] = CELL_MT_OCI_INDEX
+    ", " CELL_MT_DOCKER_LIST ", " CELL_MT_OCI_MANIFEST ", " CELL_MT_DOCKER_MANIFEST;
 
 const char *cell_image_platform_default(void)
 {
@@ -49,7 +49,7 @@ static int platform_parse(const char *s, struct platform *p, cell_err_t *err)
     size_t os_len = a ? (size_t)(a - s) : 0;
     size_t arch_len = a ? (v ? (size_t)(v - a - 1) : strlen(a + 1)) : 0;
     if (!a || os_len == 0 || arch_len == 0 || os_len >= sizeof(p->os) ||
-        arch_len >= sizeof(p->arch) || (v && (strlen(v + 1) >= sizeof(p->variant) || !v[1]) ) ||
+        arch_len >= sizeof(p->arch) || (v && (strlen(v + 1) >= sizeof(p->variant) || !v[1])) ||
         (v && strchr(v + 1, '/')))
         return cell_error(err, 0, "invalid platform \"%s\" (os/arch[/variant])", s);
     memcpy(p->os, s, os_len);
@@ -102,7 +102,8 @@ static int platform_select(const char *json, size_t len, const char *platform,
     size_t i;
     json_t *entry;
     int ret = 1;
-    json_array_foreach(manifests, i, entry) {
+    json_array_foreach(manifests, i, entry)
+    {
         if (platform_matches(entry, &want)) {
             ret = descriptor_from(entry, out, err);
             break;
@@ -159,7 +160,7 @@ static int fetch_manifest(struct registry *r, const char *reference, const char 
 }
 
 struct pulled {
-    char top_digest[CELL_IMAGE_DIGEST_SIZE];      /* what the registry gave for the ref */
+    char top_digest[CELL_IMAGE_DIGEST_SIZE]; /* what the registry gave for the ref */
     const char *top_type;
     char manifest_digest[CELL_IMAGE_DIGEST_SIZE]; /* the platform's manifest */
     struct registry_response index, manifest;
@@ -252,16 +253,15 @@ static int store_and_record(struct cell_image_store *s, const struct cell_image_
                             const struct pulled *p, bool native, const char **recorded,
                             cell_err_t *err)
 {
-    if (p->index.body && cell_image_blob_put(s, p->index.body, p->index.len, p->top_digest,
-                                             NULL, err) < 0)
+    if (p->index.body &&
+        cell_image_blob_put(s, p->index.body, p->index.len, p->top_digest, NULL, err) < 0)
         return -1;
-    if (cell_image_blob_put(s, p->manifest.body, p->manifest.len, p->manifest_digest, NULL,
-                            err) < 0)
+    if (cell_image_blob_put(s, p->manifest.body, p->manifest.len, p->manifest_digest, NULL, err) <
+        0)
         return -1;
     bool top = native || !p->index.body;
     *recorded = top ? p->top_digest : p->manifest_digest;
-    return cell_image_record_put(s, ref->name, *recorded, top ? p->top_type : p->m.media_type,
-                                 err);
+    return cell_image_record_put(s, ref->name, *recorded, top ? p->top_type : p->m.media_type, err);
 }
 
 static int pull_ref(struct cell_image_store *s, const struct cell_image_ref *ref,
@@ -289,8 +289,8 @@ static int pull_ref(struct cell_image_store *s, const struct cell_image_ref *ref
 }
 
 int cell_image_pull(struct cell_image_store *s, const char *name,
-                    const struct cell_image_pull_opts *opts, char digest_out[CELL_IMAGE_DIGEST_SIZE],
-                    cell_err_t *err)
+                    const struct cell_image_pull_opts *opts,
+                    char digest_out[CELL_IMAGE_DIGEST_SIZE], cell_err_t *err)
 {
     struct cell_image_ref ref = {0};
     if (cell_image_ref_parse(name, &ref, err) < 0)

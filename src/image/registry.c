@@ -13,7 +13,7 @@
 
 /* The distribution spec lets clients refuse manifests over 4 MiB. */
 #define MANIFEST_MAX (4u << 20)
-#define USER_AGENT "cell/0.1"
+#define USER_AGENT   "cell/0.1"
 
 struct membuf {
     char *data;
@@ -60,7 +60,7 @@ int registry_open(struct registry **out, const char *host, const char *repo,
         registry_close(r);
         return cell_error(err, ENOMEM, "registry %s", host);
     }
-    if (registry_auth_lookup(conf->auth_file, host, &r->basic, err) < 0) {
+    if (!conf->no_stored_auth && registry_auth_lookup(conf->auth_file, host, &r->basic, err) < 0) {
         registry_close(r);
         return -1;
     }
@@ -236,7 +236,7 @@ int registry_status_error(const struct registry *r, const char *what,
                        : resp->status == 404 ? "not found"
                                              : "failed";
     if (msg)
-        return cell_error(err, 0, "%s from %s: %s: HTTP %ld: %s", what, r->host, kind,
-                          resp->status, msg);
+        return cell_error(err, 0, "%s from %s: %s: HTTP %ld: %s", what, r->host, kind, resp->status,
+                          msg);
     return cell_error(err, 0, "%s from %s: %s: HTTP %ld", what, r->host, kind, resp->status);
 }

@@ -16,12 +16,13 @@
 struct registry_conf {
     bool tls_verify;       /* false: accept any certificate, fall back to http */
     const char *auth_file; /* credentials file; NULL: the default one */
+    bool no_stored_auth;   /* do not look in any credentials file (login) */
 };
 
 struct registry {
-    char *host;     /* as in the reference: "docker.io", "127.0.0.1:5000" */
-    char *api_host; /* where the API lives: "registry-1.docker.io" for docker.io */
-    char *repo;     /* "library/busybox" */
+    char *host;         /* as in the reference: "docker.io", "127.0.0.1:5000" */
+    char *api_host;     /* where the API lives: "registry-1.docker.io" for docker.io */
+    char *repo;         /* "library/busybox" */
     const char *scheme; /* "https" or "http"; NULL until the first request */
     bool tls_verify;
     char *basic;       /* "user:password" from the credentials file, or NULL */

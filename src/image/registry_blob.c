@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_ATTEMPTS 6
+#define MAX_ATTEMPTS     6
 #define DEFAULT_PARALLEL 3
 
 struct fetch;

@@ -390,6 +390,7 @@ def cell(test_dir):
     if not os.access(path, os.X_OK):
         pytest.fail(f"cell binary not found: {path} (build it, or set CELL)", pytrace=False)
     root = os.path.join(test_dir, "cell-root")
+    os.mkdir(root, 0o700)
     c = Cell(path, root, os.path.join(test_dir, "auth.json"))
     yield c
     # Snapshots are overlay mounts: take them down before the temp dir goes.
@@ -423,8 +424,8 @@ class Images:
         lay = self.layout()
         desc = lay.image([layer([], base=self.rootfs), layer(list(extra))])
         lay.tag("t", desc)
-        (registry or self.registry).push(lay, "t", dest, fmt=fmt, creds=creds)
-        return lay, desc
+        name = (registry or self.registry).push(lay, "t", dest, fmt=fmt, creds=creds)
+        return name, lay, desc
 
 
 @pytest.fixture
