@@ -1093,6 +1093,117 @@ static void test_bpf_device_program(void **state)
     assert_int_equal(run_program(all, n, B, R | W | M, 259, 1), 1);
 }
 
+/* --- state queries and stats --- */
+
+static void test_frozen_and_oom_kills(void **state)
+{
+    (void)state;
+    put("freezer/cell/c1/freezer.state", "FREEZING\n");
+    put("memory/cell/c1/memory.oom_control", "oom_kill_disable 1\nunder_oom 1\n");
+    _cleanup_cgroup_ struct cell_cgroup *v1 = build(CELL_CGROUP_V1, NULL, "c1");
+    _cleanup_err_ cell_err_t err = CELL_ERR_INIT;
+    bool frozen = false;
+    int64_t kills = 0;
+    assert_int_equal(cell_cgroup_frozen(v1, &frozen, &err), 0);
+    assert_true(frozen); /* freezing counts: the container no longer runs */
+    /* an old kernel without the counter, the killer disabled: waiting in OOM */
+    assert_int_equal(cell_cgroup_oom_kills(v1, &kills, &err), 0);
+    assert_int_equal(kills, 1);
+
+    put("cell/c2/cgroup.freeze", "0\n");
+    put("cell/c2/memory.events", "low 0\nhigh 0\nmax 9\noom 3\noom_kill 3\n");
+    _cleanup_cgroup_ struct cell_cgroup *v2 = build(CELL_CGROUP_V2, NULL, "c2");
+    assert_int_equal(cell_cgroup_frozen(v2, &frozen, &err), 0);
+    assert_false(frozen);
+    assert_int_equal(cell_cgroup_oom_kills(v2, &kills, &err), 0);
+    assert_int_equal(kills, 3);
+}
+
+static void test_hugepage_name(void **state)
+{
+    (void)state;
+    const char *cases[][2] = {
+        {"hugepages-2048kB", "2MB"}, {"hugepages-1048576kB", "1GB"}, {"hugepages-64kB", "64KB"}};
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        char buf[32];
+        cg_hugepage_name(cases[i][0], buf, sizeof buf);
+        assert_string_equal(buf, cases[i][1]);
+    }
+}
+
+static json_int_t at(json_t *o, const char *a, const char *b, const char *c)
+{
+    json_t *v = json_object_get(json_object_get(o, a), b);
+    return json_integer_value(c ? json_object_get(v, c) : v);
+}
+
+static void test_v2_stats(void **state)
+{
+    (void)state;
+    put("cell/c1/cpu.stat", "usage_usec 1500\nuser_usec 1000\nsystem_usec 500\n"
+                            "nr_periods 10\nnr_throttled 4\nthrottled_usec 70\n");
+    put("cell/c1/memory.current", "4096\n");
+    put("cell/c1/memory.max", "max\n");
+    put("cell/c1/memory.events", "max 2\noom_kill 1\n");
+    put("cell/c1/memory.stat", "anon 100\nfile 200\n");
+    put("cell/c1/pids.current", "3\n");
+    put("cell/c1/pids.max", "max\n");
+    put("cell/c1/io.stat", "8:0 rbytes=10 wbytes=20 rios=1 wios=2 dbytes=0 dios=0\n");
+    _cleanup_cgroup_ struct cell_cgroup *cg = build(CELL_CGROUP_V2, NULL, "c1");
+    _cleanup_err_ cell_err_t err = CELL_ERR_INIT;
+    json_t *o = cell_cgroup_stats(cg, &err);
+    assert_non_null(o);
+    assert_int_equal(at(o, "cpu", "usage", "total"), 1500000);
+    assert_int_equal(at(o, "cpu", "usage", "kernel"), 500000);
+    assert_int_equal(at(o, "cpu", "throttling", "throttledTime"), 70000);
+    assert_int_equal(at(o, "memory", "usage", "usage"), 4096);
+    assert_int_equal(at(o, "memory", "usage", "limit"), INT64_MAX);
+    assert_int_equal(at(o, "memory", "usage", "failcnt"), 2);
+    assert_int_equal(at(o, "memory", "cache", NULL), 200);
+    assert_int_equal(at(o, "pids", "current", NULL), 3);
+    assert_int_equal(at(o, "pids", "limit", NULL), 0); /* unlimited, as runc says */
+    json_t *bytes = json_object_get(json_object_get(o, "blkio"), "ioServiceBytesRecursive");
+    assert_int_equal(json_array_size(bytes), 2);
+    json_t *w = json_array_get(bytes, 1);
+    assert_string_equal(json_string_value(json_object_get(w, "op")), "Write");
+    assert_int_equal(json_integer_value(json_object_get(w, "value")), 20);
+    assert_int_equal(json_integer_value(json_object_get(w, "major")), 8);
+    json_decref(o);
+}
+
+static void test_v1_stats(void **state)
+{
+    (void)state;
+    put("cpu,cpuacct/cell/c1/cpuacct.usage", "123456\n");
+    put("cpu,cpuacct/cell/c1/cpuacct.usage_percpu", "100000 23456 \n");
+    put("cpu,cpuacct/cell/c1/cpu.stat", "nr_periods 5\nnr_throttled 1\nthrottled_time 99\n");
+    put("memory/cell/c1/memory.usage_in_bytes", "8192\n");
+    put("memory/cell/c1/memory.limit_in_bytes", "67108864\n");
+    put("memory/cell/c1/memory.failcnt", "6\n");
+    put("memory/cell/c1/memory.stat", "cache 1\ntotal_cache 300\n");
+    put("pids/cell/c1/pids.current", "2\n");
+    put("pids/cell/c1/pids.max", "20\n");
+    put("blkio/cell/c1/blkio.throttle.io_service_bytes_recursive",
+        "8:0 Read 4096\n8:0 Write 0\nTotal 4096\n");
+    _cleanup_cgroup_ struct cell_cgroup *cg = build(CELL_CGROUP_V1, NULL, "c1");
+    _cleanup_err_ cell_err_t err = CELL_ERR_INIT;
+    json_t *o = cell_cgroup_stats(cg, &err);
+    assert_non_null(o);
+    assert_int_equal(at(o, "cpu", "usage", "total"), 123456);
+    json_t *percpu = json_object_get(json_object_get(json_object_get(o, "cpu"), "usage"), "percpu");
+    assert_int_equal(json_array_size(percpu), 2);
+    assert_int_equal(at(o, "cpu", "throttling", "throttledPeriods"), 1);
+    assert_int_equal(at(o, "memory", "usage", "usage"), 8192);
+    assert_int_equal(at(o, "memory", "usage", "limit"), 67108864);
+    assert_int_equal(at(o, "memory", "usage", "failcnt"), 6);
+    assert_int_equal(at(o, "memory", "cache", NULL), 300);
+    assert_int_equal(at(o, "pids", "current", NULL), 2);
+    assert_int_equal(at(o, "pids", "limit", NULL), 20);
+    json_t *bytes = json_object_get(json_object_get(o, "blkio"), "ioServiceBytesRecursive");
+    assert_int_equal(json_array_size(bytes), 2);
+    json_decref(o);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -1123,6 +1234,10 @@ int main(void)
         T(test_v2_unsupported),
         T(test_v2_controller_not_available),
         T(test_v2_freeze_pids_oom),
+        T(test_frozen_and_oom_kills),
+        T(test_v2_stats),
+        T(test_v1_stats),
+        cmocka_unit_test(test_hugepage_name),
         cmocka_unit_test(test_bpf_device_program),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
