@@ -30,7 +30,7 @@ int cell_cmd_load(const struct cell_cli_ctx *ctx, int argc, char **argv, cell_er
     if (cell_cli_nargs(ctx, &args, 0, 0, err) < 0)
         return -1;
     if (!o.input)
-        return cell_error(err, EINVAL, "load: --input FILE required");
+        return cell_error(err, 0, "load: --input FILE required");
     struct cell_image_store *s = NULL;
     _cleanup_strv_ char **loaded = NULL;
     if (cell_cli_store_open(ctx, &s, err) < 0)
@@ -68,7 +68,7 @@ int cell_cmd_save(const struct cell_cli_ctx *ctx, int argc, char **argv, cell_er
     if (cell_cli_nargs(ctx, &args, 1, -1, err) < 0)
         return -1;
     if (!o.output)
-        return cell_error(err, EINVAL, "save: --output FILE required");
+        return cell_error(err, 0, "save: --output FILE required");
     enum cell_image_archive_format fmt = CELL_IMAGE_ARCHIVE_DOCKER;
     if (o.format && strcmp(o.format, "oci-archive") == 0)
         fmt = CELL_IMAGE_ARCHIVE_OCI;

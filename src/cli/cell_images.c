@@ -171,7 +171,7 @@ int cell_cmd_images(const struct cell_cli_ctx *ctx, int argc, char **argv, cell_
         return -1;
     bool json = o.format && strcmp(o.format, "json") == 0;
     if (o.format && !json && strcmp(o.format, "table") != 0)
-        return cell_error(err, EINVAL, "images: unknown --format \"%s\" (table or json)", o.format);
+        return cell_error(err, 0, "images: unknown --format \"%s\" (table or json)", o.format);
     _cleanup_store_ struct store_guard g = {NULL};
     if (cell_cli_store_open(ctx, &g.s, err) < 0)
         return -1;
@@ -265,7 +265,7 @@ int cell_cmd_inspect(const struct cell_cli_ctx *ctx, int argc, char **argv, cell
     if (cell_cli_nargs(ctx, &args, 1, -1, err) < 0)
         return -1;
     if (o.format && strcmp(o.format, "json") != 0)
-        return cell_error(err, EINVAL, "inspect: unknown --format \"%s\" (json)", o.format);
+        return cell_error(err, 0, "inspect: unknown --format \"%s\" (json)", o.format);
     _cleanup_store_ struct store_guard g = {NULL};
     if (cell_cli_store_open(ctx, &g.s, err) < 0)
         return -1;
@@ -300,7 +300,7 @@ int cell_cmd_tag(const struct cell_cli_ctx *ctx, int argc, char **argv, cell_err
     if (r == 0)
         r = cell_image_lookup(g.s, args.argv[0], &img, NULL, err);
     if (r == 0 && target.digest)
-        r = cell_error(err, EINVAL, "tag: a target name cannot hold a digest");
+        r = cell_error(err, 0, "tag: a target name cannot hold a digest");
     if (r == 0)
         r = cell_image_record_put(g.s, target.name, img.digest,
                                   strcmp(img.digest, img.manifest_digest) == 0

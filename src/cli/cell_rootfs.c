@@ -11,7 +11,7 @@
 static int rootfs_create(struct cell_image_store *s, int argc, char **argv, cell_err_t *err)
 {
     if (argc != 2)
-        return cell_error(err, EINVAL, "rootfs create: usage: rootfs create NAME IMAGE");
+        return cell_error(err, 0, "rootfs create: usage: rootfs create NAME IMAGE");
     struct cell_image img;
     _cleanup_free_ char *merged = NULL;
     if (cell_image_lookup(s, argv[1], &img, NULL, err) < 0)
@@ -26,7 +26,7 @@ static int rootfs_create(struct cell_image_store *s, int argc, char **argv, cell
 static int rootfs_rm(struct cell_image_store *s, int argc, char **argv, cell_err_t *err)
 {
     if (argc < 1)
-        return cell_error(err, EINVAL, "rootfs rm: usage: rootfs rm NAME [NAME...]");
+        return cell_error(err, 0, "rootfs rm: usage: rootfs rm NAME [NAME...]");
     for (int i = 0; i < argc; i++)
         if (cell_image_snapshot_remove(s, argv[i], err) < 0)
             return -1;
@@ -66,7 +66,7 @@ int cell_cmd_rootfs(const struct cell_cli_ctx *ctx, int argc, char **argv, cell_
     else if (strcmp(sub, "ls") == 0)
         r = rootfs_ls(s, err);
     else
-        r = cell_error(err, EINVAL, "rootfs: unknown subcommand \"%s\" (create, rm, ls)", sub);
+        r = cell_error(err, 0, "rootfs: unknown subcommand \"%s\" (create, rm, ls)", sub);
     cell_image_store_close(s);
     return r < 0 ? -1 : 0;
 }

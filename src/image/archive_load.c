@@ -140,7 +140,7 @@ static int read_to_blob(struct load *l, struct archive *a, const char *expected,
         }
     if (r != ARCHIVE_EOF) {
         cell_image_blob_writer_abort(w);
-        return cell_error(err, EINVAL, "read %s: %s", m->name, archive_error_string(a));
+        return cell_error(err, 0, "read %s: %s", m->name, archive_error_string(a));
     }
     char digest[CELL_IMAGE_DIGEST_SIZE];
     if (cell_image_blob_writer_commit(w, digest, err) < 0)
@@ -156,7 +156,7 @@ static int read_to_memory(struct archive *a, struct archive_entry *e, struct mem
         return cell_error(err, ENOMEM, "load");
     la_ssize_t n = archive_read_data(a, m->data, size);
     if (n < 0 || (size_t)n != size)
-        return cell_error(err, EINVAL, "read %s: %s", m->name, archive_error_string(a));
+        return cell_error(err, 0, "read %s: %s", m->name, archive_error_string(a));
     m->data[size] = '\0';
     m->len = size;
     return 0;
@@ -199,10 +199,10 @@ static int read_tar(struct load *l, const char *path, cell_err_t *err)
     int r = 0, ar;
     struct archive_entry *e;
     if (archive_read_open_filename(a, path, 128 * 1024) != ARCHIVE_OK)
-        r = cell_error(err, EINVAL, "open %s: %s", path, archive_error_string(a));
+        r = cell_error(err, 0, "open %s: %s", path, archive_error_string(a));
     while (r == 0 && (ar = archive_read_next_header(a, &e)) != ARCHIVE_EOF) {
         if (ar < ARCHIVE_WARN)
-            r = cell_error(err, EINVAL, "read %s: %s", path, archive_error_string(a));
+            r = cell_error(err, 0, "read %s: %s", path, archive_error_string(a));
         else
             r = read_member(l, a, e, err);
     }
@@ -280,7 +280,7 @@ static int member_blob(struct load *l, const char *name, char digest[CELL_IMAGE_
 {
     struct member *m = member_find(l, name, 0);
     if (!m)
-        return cell_error(err, ENOENT, "archive has no file %s", name);
+        return cell_error(err, 0, "archive has no file %s", name);
     if (m->digest) {
         snprintf(digest, CELL_IMAGE_DIGEST_SIZE, "%s", m->digest);
         return 0;
@@ -310,7 +310,7 @@ static int check_complete(struct load *l, const char *digest, cell_err_t *err)
     int r = 0;
     for (size_t i = 0; r == 0 && i < img.manifest.nlayers; i++)
         if (cell_image_blob_exists(l->store, img.manifest.layers[i].digest) != 1)
-            r = cell_error(err, ENOENT, "archive lacks layer %s", img.manifest.layers[i].digest);
+            r = cell_error(err, 0, "archive lacks layer %s", img.manifest.layers[i].digest);
     cell_image_clear(&img);
     return r;
 }
@@ -320,10 +320,10 @@ static int load_docker_image(struct load *l, json_t *entry, cell_err_t *err)
     const char *config = json_string_value(json_object_get(entry, "Config"));
     json_t *layers = json_object_get(entry, "Layers");
     if (!config || !json_is_array(layers))
-        return cell_error(err, EINVAL, "manifest.json: entry without Config or Layers");
+        return cell_error(err, 0, "manifest.json: entry without Config or Layers");
     struct member *cm = member_find(l, config, 0);
     if (!cm)
-        return cell_error(err, ENOENT, "archive has no config %s", config);
+        return cell_error(err, 0, "archive has no config %s", config);
     if (!cm->data && cell_image_blob_read(l->store, cm->digest, &cm->data, &cm->len, err) < 0)
         return -1;
     size_t n = json_array_size(layers), i;
@@ -376,7 +376,7 @@ static int load_oci_image(struct load *l, json_t *entry, cell_err_t *err)
         return cell_error_prepend(err, "index.json");
     int r = cell_image_blob_exists(l->store, d.digest) == 1
                 ? check_complete(l, d.digest, err)
-                : cell_error(err, ENOENT, "archive lacks blob %s", d.digest);
+                : cell_error(err, 0, "archive lacks blob %s", d.digest);
     if (r == 0)
         r = name_image(l, oci_entry_name(entry), d.digest, d.media_type, err);
     cell_image_descriptor_clear(&d);
@@ -396,7 +396,7 @@ static int interpret(struct load *l, cell_err_t *err)
     json_t *list = docker ? j : json_object_get(j, "manifests");
     if (!json_is_array(list)) {
         json_decref(j);
-        return cell_error(err, EINVAL, "%s: not a list of images", m->name);
+        return cell_error(err, 0, "%s: not a list of images", m->name);
     }
     size_t i;
     json_t *entry;

@@ -40,7 +40,7 @@ static int entry_header(struct save *sv, const char *name, mode_t type, int64_t 
     int r = archive_write_header(sv->a, e);
     archive_entry_free(e);
     if (r != ARCHIVE_OK)
-        return cell_error(err, EIO, "write %s: %s", sv->path, archive_error_string(sv->a));
+        return cell_error(err, 0, "write %s: %s", sv->path, archive_error_string(sv->a));
     json_object_set_new(sv->written, name, json_true());
     return 0;
 }
@@ -53,7 +53,7 @@ static int write_mem(struct save *sv, const char *name, const void *data, size_t
     if (entry_header(sv, name, AE_IFREG, (int64_t)len, err) < 0)
         return -1;
     if (archive_write_data(sv->a, data, len) != (la_ssize_t)len)
-        return cell_error(err, EIO, "write %s: %s", sv->path, archive_error_string(sv->a));
+        return cell_error(err, 0, "write %s: %s", sv->path, archive_error_string(sv->a));
     return 0;
 }
 
@@ -68,7 +68,7 @@ static int write_fd(struct save *sv, const char *name, int fd, int64_t size, cel
     ssize_t n;
     while ((n = read(fd, buf, sizeof buf)) > 0)
         if (archive_write_data(sv->a, buf, (size_t)n) != n)
-            return cell_error(err, EIO, "write %s: %s", sv->path, archive_error_string(sv->a));
+            return cell_error(err, 0, "write %s: %s", sv->path, archive_error_string(sv->a));
     return n < 0 ? cell_error(err, errno, "read %s", name) : 0;
 }
 
@@ -209,7 +209,7 @@ static int open_writer(struct save *sv, int fd, cell_err_t *err)
         return cell_error(err, ENOMEM, "archive writer");
     if (archive_write_set_format_pax_restricted(sv->a) != ARCHIVE_OK ||
         archive_write_open_fd(sv->a, fd) != ARCHIVE_OK)
-        return cell_error(err, EIO, "write %s: %s", sv->path, archive_error_string(sv->a));
+        return cell_error(err, 0, "write %s: %s", sv->path, archive_error_string(sv->a));
     return 0;
 }
 
@@ -218,7 +218,7 @@ int cell_image_save(struct cell_image_store *s, const char *path, char *const *i
 {
     _cleanup_free_ char *tmp = NULL;
     if (!images || !images[0])
-        return cell_error(err, EINVAL, "save: no image given");
+        return cell_error(err, 0, "save: no image given");
     if (asprintf(&tmp, "%s.tmp-%d", path, getpid()) < 0)
         return cell_error(err, ENOMEM, "save");
     _cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -229,7 +229,7 @@ int cell_image_save(struct cell_image_store *s, const char *path, char *const *i
     if (r == 0)
         r = save_all(&sv, images, format == CELL_IMAGE_ARCHIVE_DOCKER, err);
     if (r == 0 && archive_write_close(sv.a) != ARCHIVE_OK)
-        r = cell_error(err, EIO, "write %s: %s", path, archive_error_string(sv.a));
+        r = cell_error(err, 0, "write %s: %s", path, archive_error_string(sv.a));
     if (sv.a)
         archive_write_free(sv.a);
     json_decref(sv.written);

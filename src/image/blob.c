@@ -43,7 +43,7 @@ int cell_image_blob_writer_open(struct cell_image_store *s, const char *expected
                                 cell_err_t *err)
 {
     if (expected_digest && !cell_image_digest_valid(expected_digest))
-        return cell_error(err, EINVAL, "invalid digest \"%s\"", expected_digest);
+        return cell_error(err, 0, "invalid digest \"%s\"", expected_digest);
     if (image_store_hold(s, err) < 0)
         return -1;
     struct cell_image_blob_writer *w = calloc(1, sizeof *w);
@@ -64,7 +64,7 @@ int cell_image_blob_writer_write(struct cell_image_blob_writer *w, const void *b
                                  cell_err_t *err)
 {
     if (w->expected_size >= 0 && w->written + (int64_t)len > w->expected_size)
-        return cell_error(err, EFBIG, "blob %s: more than the %lld bytes expected",
+        return cell_error(err, 0, "blob %s: more than the %lld bytes expected",
                           w->expected[0] ? w->expected : "", (long long)w->expected_size);
     int r = cell_write_all(w->fd, buf, len);
     if (r < 0)
@@ -99,11 +99,10 @@ int cell_image_blob_writer_commit(struct cell_image_blob_writer *w,
     int r = 0;
     image_sha256_final(&w->hash, digest);
     if (w->expected[0] && strcmp(digest, w->expected) != 0)
-        r = cell_error(err, EINVAL, "blob digest mismatch: expected %s, got %s", w->expected,
-                       digest);
+        r = cell_error(err, 0, "blob digest mismatch: expected %s, got %s", w->expected, digest);
     else if (w->expected_size >= 0 && w->written != w->expected_size)
-        r = cell_error(err, EINVAL, "blob %s: size %lld, expected %lld", digest,
-                       (long long)w->written, (long long)w->expected_size);
+        r = cell_error(err, 0, "blob %s: size %lld, expected %lld", digest, (long long)w->written,
+                       (long long)w->expected_size);
     else if (fchmod(w->fd, 0644) < 0)
         r = cell_error(err, errno, "chmod blob %s", digest);
     else
@@ -150,7 +149,7 @@ int cell_image_blob_exists(struct cell_image_store *s, const char *digest)
 int cell_image_blob_open(struct cell_image_store *s, const char *digest, cell_err_t *err)
 {
     if (!cell_image_digest_valid(digest))
-        return cell_error(err, EINVAL, "invalid digest \"%s\"", digest);
+        return cell_error(err, 0, "invalid digest \"%s\"", digest);
     int fd = openat(s->blobsfd, image_digest_hex(digest), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0)
         return cell_error(err, errno, "blob %s in %s", digest, s->root);
@@ -173,7 +172,7 @@ int64_t cell_image_blob_size(struct cell_image_store *s, const char *digest, cel
 {
     struct stat st;
     if (!cell_image_digest_valid(digest))
-        return cell_error(err, EINVAL, "invalid digest \"%s\"", digest);
+        return cell_error(err, 0, "invalid digest \"%s\"", digest);
     if (fstatat(s->blobsfd, image_digest_hex(digest), &st, AT_SYMLINK_NOFOLLOW) < 0)
         return cell_error(err, errno, "blob %s in %s", digest, s->root);
     return (int64_t)st.st_size;

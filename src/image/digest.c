@@ -65,7 +65,7 @@ int cell_image_chain_ids(char *const *diff_ids, size_t n, char **out, cell_err_t
         char buf[2 * CELL_IMAGE_DIGEST_SIZE + 1];
         char id[CELL_IMAGE_DIGEST_SIZE];
         if (!cell_image_digest_valid(diff_ids[i]))
-            return cell_error(err, EINVAL, "invalid diff ID \"%s\"", diff_ids[i]);
+            return cell_error(err, 0, "invalid diff ID \"%s\"", diff_ids[i]);
         if (i == 0) {
             snprintf(id, sizeof id, "%s", diff_ids[0]);
         } else {

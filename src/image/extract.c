@@ -131,7 +131,7 @@ static int write_data(struct archive *a, int fd, int64_t size, const char *name,
         }
     }
     if (r != ARCHIVE_EOF)
-        return cell_error(err, EINVAL, "read %s: %s", name, archive_error_string(a));
+        return cell_error(err, 0, "read %s: %s", name, archive_error_string(a));
     if (ftruncate(fd, size) < 0) /* sparse files end in a hole */
         return cell_error(err, errno, "truncate %s", name);
     return 0;
@@ -153,7 +153,7 @@ static int make_hardlink(int dirfd, struct archive_entry *e, int pfd, const char
     char target[PATH_MAX];
     const char *tleaf;
     if (clean_name(archive_entry_hardlink(e), target, sizeof target) < 0 || !target[0])
-        return cell_error(err, EPERM, "hard link %s: target outside the layer", name);
+        return cell_error(err, 0, "hard link %s: target outside the layer", name);
     _cleanup_close_ int tfd = open_parent(dirfd, target, &tleaf, err);
     if (tfd < 0)
         return -1;
@@ -187,7 +187,7 @@ static int make_entry(struct archive *a, int dirfd, struct archive_entry *e, int
             return cell_error(err, errno, "mknod %s", name);
         return 0;
     default:
-        return cell_error(err, EINVAL, "%s: unsupported entry type 0%o", name, type);
+        return cell_error(err, 0, "%s: unsupported entry type 0%o", name, type);
     }
 }
 
@@ -238,8 +238,7 @@ static int extract_entry(struct archive *a, int dirfd, struct archive_entry *e, 
     const char *leaf;
     const char *raw = archive_entry_pathname(e);
     if (!raw || clean_name(raw, name, sizeof name) < 0)
-        return cell_error(err, EPERM, "layer entry \"%s\" points outside the layer",
-                          raw ? raw : "");
+        return cell_error(err, 0, "layer entry \"%s\" points outside the layer", raw ? raw : "");
     if (!name[0])
         return 0; /* the layer's root: the directory we were given */
     _cleanup_close_ int pfd = open_parent(dirfd, name, &leaf, err);

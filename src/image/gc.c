@@ -194,7 +194,7 @@ static int check_unused(struct cell_image_store *s, const struct cell_image *img
         bool used = id && strcmp(id, img->id) == 0;
         json_decref(j);
         if (used)
-            return cell_error(err, EBUSY, "image is in use by snapshot %s", *p);
+            return cell_error(err, 0, "image is in use by snapshot %s", *p);
     }
     return 0;
 }

@@ -51,7 +51,7 @@ static int diff_ids_of(struct cell_image *img, cell_err_t *err)
 {
     json_t *ids = json_object_get(json_object_get(img->config, "rootfs"), "diff_ids");
     if (!json_is_array(ids) || json_array_size(ids) != img->manifest.nlayers)
-        return cell_error(err, EINVAL, "config %s: rootfs.diff_ids does not match the %zu layers",
+        return cell_error(err, 0, "config %s: rootfs.diff_ids does not match the %zu layers",
                           img->id, img->manifest.nlayers);
     img->diff_ids = calloc(img->manifest.nlayers + 1, sizeof(char *));
     img->chain_ids = calloc(img->manifest.nlayers + 1, sizeof(char *));
@@ -63,7 +63,7 @@ static int diff_ids_of(struct cell_image *img, cell_err_t *err)
     {
         const char *d = json_string_value(v);
         if (!cell_image_digest_valid(d))
-            return cell_error(err, EINVAL, "config %s: invalid diff ID", img->id);
+            return cell_error(err, 0, "config %s: invalid diff ID", img->id);
         if (!(img->diff_ids[i] = strdup(d)))
             return cell_error(err, ENOMEM, "image");
     }
@@ -86,7 +86,7 @@ static int resolve(struct cell_image_store *s, const char *digest, struct cell_i
     json_error_t jerr;
     img->config = json_loadb(data, len, 0, &jerr);
     if (!json_is_object(img->config))
-        return cell_error(err, EINVAL, "config %s: invalid JSON", img->id);
+        return cell_error(err, 0, "config %s: invalid JSON", img->id);
     for (size_t i = 0; i < img->manifest.nlayers; i++)
         img->size += img->manifest.layers[i].size > 0 ? img->manifest.layers[i].size : 0;
     return diff_ids_of(img, err);
@@ -126,7 +126,7 @@ static int lookup_id(struct cell_image_store *s, const char *hex, const char *wh
     size_t n = 0, found = 0;
     if (cell_image_record_list(s, &recs, &n, err) < 0)
         return -1;
-    int r = cell_error(err, ENOENT, "no such image: %s", what);
+    int r = cell_error(err, 0, "no such image: %s", what);
     for (size_t i = 0; i < n; i++) {
         struct cell_image img;
         _cleanup_err_ cell_err_t e2 = CELL_ERR_INIT;
@@ -137,7 +137,7 @@ static int lookup_id(struct cell_image_store *s, const char *hex, const char *wh
         if (match && found && strcmp(out->id, img.id) != 0) {
             cell_image_clear(&img);
             cell_image_clear(out);
-            r = cell_error(err, EINVAL, "image ID prefix %s is ambiguous", what);
+            r = cell_error(err, 0, "image ID prefix %s is ambiguous", what);
             break;
         }
         if (match && !found++) {
@@ -160,7 +160,7 @@ static int lookup_by_digest(struct cell_image_store *s, const struct cell_image_
                             struct cell_image *out, cell_err_t *err)
 {
     if (cell_image_blob_exists(s, ref->digest) != 1)
-        return cell_error(err, ENOENT, "no such image: %s", ref->name);
+        return cell_error(err, 0, "no such image: %s", ref->name);
     return cell_image_resolve(s, ref->digest, out, err);
 }
 
@@ -191,7 +191,7 @@ int cell_image_lookup(struct cell_image_store *s, const char *name_or_id, struct
     } else if (hex) {
         r = lookup_id(s, hex, name_or_id, out, record_name, err);
     } else {
-        r = cell_error(err, ENOENT, "no such image: %s", name_or_id);
+        r = cell_error(err, 0, "no such image: %s", name_or_id);
     }
     cell_image_ref_clear(&ref);
     return r;

@@ -32,24 +32,24 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CELL_IMAGE_DEFAULT_ROOT "/var/lib/cell"
+#define CELL_IMAGE_DEFAULT_ROOT   "/var/lib/cell"
 #define CELL_IMAGE_DEFAULT_DOMAIN "docker.io"
-#define CELL_IMAGE_DEFAULT_TAG "latest"
+#define CELL_IMAGE_DEFAULT_TAG    "latest"
 
 /* "sha256:" + 64 lowercase hex digits, and the terminating NUL. */
-#define CELL_IMAGE_DIGEST_LEN (7 + 64)
+#define CELL_IMAGE_DIGEST_LEN  (7 + 64)
 #define CELL_IMAGE_DIGEST_SIZE (CELL_IMAGE_DIGEST_LEN + 1)
 
-#define CELL_MT_OCI_INDEX "application/vnd.oci.image.index.v1+json"
-#define CELL_MT_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
-#define CELL_MT_OCI_CONFIG "application/vnd.oci.image.config.v1+json"
-#define CELL_MT_OCI_LAYER "application/vnd.oci.image.layer.v1.tar"
-#define CELL_MT_OCI_LAYER_GZIP "application/vnd.oci.image.layer.v1.tar+gzip"
-#define CELL_MT_OCI_LAYER_ZSTD "application/vnd.oci.image.layer.v1.tar+zstd"
-#define CELL_MT_DOCKER_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
+#define CELL_MT_OCI_INDEX       "application/vnd.oci.image.index.v1+json"
+#define CELL_MT_OCI_MANIFEST    "application/vnd.oci.image.manifest.v1+json"
+#define CELL_MT_OCI_CONFIG      "application/vnd.oci.image.config.v1+json"
+#define CELL_MT_OCI_LAYER       "application/vnd.oci.image.layer.v1.tar"
+#define CELL_MT_OCI_LAYER_GZIP  "application/vnd.oci.image.layer.v1.tar+gzip"
+#define CELL_MT_OCI_LAYER_ZSTD  "application/vnd.oci.image.layer.v1.tar+zstd"
+#define CELL_MT_DOCKER_LIST     "application/vnd.docker.distribution.manifest.list.v2+json"
 #define CELL_MT_DOCKER_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
-#define CELL_MT_DOCKER_CONFIG "application/vnd.docker.container.image.v1+json"
-#define CELL_MT_DOCKER_LAYER "application/vnd.docker.image.rootfs.diff.tar.gzip"
+#define CELL_MT_DOCKER_CONFIG   "application/vnd.docker.container.image.v1+json"
+#define CELL_MT_DOCKER_LAYER    "application/vnd.docker.image.rootfs.diff.tar.gzip"
 
 /* ---- references ---------------------------------------------------------- */
 
@@ -132,7 +132,7 @@ int cell_image_blob_put(struct cell_image_store *s, const void *data, size_t len
                         cell_err_t *err);
 /* 1 when present, 0 when not, negative on a malformed digest. */
 int cell_image_blob_exists(struct cell_image_store *s, const char *digest);
-/* Opens a blob read-only; fails with ENOENT "blob sha256:… not in store". */
+/* Opens a blob read-only; a missing blob fails with errnum ENOENT. */
 int cell_image_blob_open(struct cell_image_store *s, const char *digest, cell_err_t *err);
 /* Reads a whole blob into a NUL-terminated heap buffer. */
 int cell_image_blob_read(struct cell_image_store *s, const char *digest, char **data, size_t *len,
@@ -169,7 +169,7 @@ bool cell_image_media_type_is_index(const char *media_type);
 
 /* From an index or manifest list, the manifest for this machine
  * (linux/<GOARCH of this build>, variant preferred as Go's platforms do);
- * fails with ENOENT "no manifest for linux/amd64 in index". */
+ * fails with "no manifest for linux/amd64 in index". */
 int cell_image_index_select(const char *json, size_t len, struct cell_image_descriptor *out,
                             cell_err_t *err);
 void cell_image_descriptor_clear(struct cell_image_descriptor *d);
@@ -179,11 +179,11 @@ struct cell_image {
     char *digest;          /* what the record points at: index or manifest */
     char *manifest_digest; /* the platform manifest */
     struct cell_image_manifest manifest;
-    char *id;            /* the config digest: the image ID Docker and podman show */
-    json_t *config;      /* the parsed config blob */
-    char **diff_ids;     /* rootfs.diff_ids, one per layer */
-    char **chain_ids;    /* "sha256:<hex>", one per layer */
-    int64_t size;        /* sum of layer blob sizes */
+    char *id;         /* the config digest: the image ID Docker and podman show */
+    json_t *config;   /* the parsed config blob */
+    char **diff_ids;  /* rootfs.diff_ids, one per layer */
+    char **chain_ids; /* "sha256:<hex>", one per layer */
+    int64_t size;     /* sum of layer blob sizes */
 };
 
 /* Resolves digest (an index or a manifest in the store) to an image; every
@@ -193,7 +193,7 @@ int cell_image_resolve(struct cell_image_store *s, const char *digest, struct ce
 /* Finds an image by name ("busybox", full name, name@digest) or by ID
  * (full "sha256:…", or a unique hex prefix of at least 4 digits, as
  * Docker's short IDs). record_name (may be NULL) receives the record's name,
- * or NULL when found by ID with no single name. Fails with ENOENT
+ * or NULL when found by ID with no single name. Fails with
  * "no such image: x". */
 int cell_image_lookup(struct cell_image_store *s, const char *name_or_id, struct cell_image *out,
                       char **record_name, cell_err_t *err);
@@ -216,10 +216,11 @@ struct cell_image_record {
 /* Adds or replaces the record of name (a full name from cell_image_ref). */
 int cell_image_record_put(struct cell_image_store *s, const char *name, const char *digest,
                           const char *media_type, cell_err_t *err);
-/* Fails with ENOENT when there is no such record. */
+/* Fails with "no such image: <name>" when there is no such record. Messages
+ * that say all there is carry errnum 0 (no strerror appended). */
 int cell_image_record_get(struct cell_image_store *s, const char *name,
                           struct cell_image_record *out, cell_err_t *err);
-/* Removes a record; ENOENT when absent. */
+/* Removes a record; fails when absent. */
 int cell_image_record_remove(struct cell_image_store *s, const char *name, cell_err_t *err);
 /* All records, sorted by name. */
 int cell_image_record_list(struct cell_image_store *s, struct cell_image_record **out, size_t *n,
@@ -262,7 +263,7 @@ int cell_image_snapshot_image(struct cell_image_store *s, const char *name, char
 /* ---- removal and garbage collection ---------------------------------------- */
 
 /* `rmi`: removes the record name_or_id names; given an ID, every record of
- * that image. Refuses (EBUSY "image is in use by snapshot x") while a
+ * that image. Refuses ("image is in use by snapshot x") while a
  * snapshot uses the image unless force. Then frees what no record needs.
  * removed (may be NULL) receives the removed names. */
 int cell_image_remove(struct cell_image_store *s, const char *name_or_id, bool force,

@@ -31,7 +31,7 @@ static int extract_verified(struct cell_image_store *s, const struct cell_image 
     if (cell_image_layer_extract(fd, dirfd, diff_id, err) < 0)
         return -1;
     if (strcmp(diff_id, img->diff_ids[i]) != 0)
-        return cell_error(err, EINVAL, "diff ID mismatch: config says %s, layer has %s",
+        return cell_error(err, 0, "diff ID mismatch: config says %s, layer has %s",
                           img->diff_ids[i], diff_id);
     return 0;
 }

@@ -47,10 +47,10 @@ static int descriptor_parse(json_t *j, const char *what, struct cell_image_descr
     const char *mt = json_string_value(json_object_get(j, "mediaType"));
     json_t *size = json_object_get(j, "size");
     if (!cell_image_digest_valid(digest))
-        return cell_error(err, EINVAL, "%s: missing or unsupported digest \"%s\"", what,
+        return cell_error(err, 0, "%s: missing or unsupported digest \"%s\"", what,
                           digest ? digest : "");
     if (size && (!json_is_integer(size) || json_integer_value(size) < 0))
-        return cell_error(err, EINVAL, "%s %s: invalid size", what, digest);
+        return cell_error(err, 0, "%s %s: invalid size", what, digest);
     d->digest = strdup(digest);
     d->media_type = strdup(mt ? mt : "");
     d->size = size ? json_integer_value(size) : -1;
@@ -95,14 +95,14 @@ static int manifest_fill(json_t *j, struct cell_image_manifest *m, cell_err_t *e
 {
     const char *mt = detect(j);
     if (!mt || cell_image_media_type_is_index(mt))
-        return cell_error(err, EINVAL, "not an image manifest (%s)", mt ? mt : "unknown type");
+        return cell_error(err, 0, "not an image manifest (%s)", mt ? mt : "unknown type");
     if (!(m->media_type = strdup(mt)))
         return cell_error(err, ENOMEM, "manifest");
     if (descriptor_parse(json_object_get(j, "config"), "manifest config", &m->config, err) < 0)
         return -1;
     json_t *layers = json_object_get(j, "layers");
     if (!json_is_array(layers))
-        return cell_error(err, EINVAL, "manifest: layers is not an array");
+        return cell_error(err, 0, "manifest: layers is not an array");
     m->layers = calloc(json_array_size(layers) + 1, sizeof *m->layers);
     if (!m->layers)
         return cell_error(err, ENOMEM, "manifest");
@@ -124,7 +124,7 @@ int cell_image_manifest_parse(const char *json, size_t len, struct cell_image_ma
     *out = (struct cell_image_manifest){0};
     json_t *j = json_loadb(json, len, 0, &jerr);
     if (!j)
-        return cell_error(err, EINVAL, "manifest: invalid JSON: %s", jerr.text);
+        return cell_error(err, 0, "manifest: invalid JSON: %s", jerr.text);
     int r = manifest_fill(j, out, err);
     json_decref(j);
     if (r < 0)
@@ -168,7 +168,7 @@ int cell_image_index_select(const char *json, size_t len, struct cell_image_desc
     json_t *manifests = j ? json_object_get(j, "manifests") : NULL;
     if (!json_is_array(manifests)) {
         json_decref(j);
-        return cell_error(err, EINVAL, "index: no manifests array");
+        return cell_error(err, 0, "index: no manifests array");
     }
     json_t *best = NULL, *m;
     int best_score = 0;
@@ -182,7 +182,7 @@ int cell_image_index_select(const char *json, size_t len, struct cell_image_desc
         }
     }
     int r = best ? descriptor_parse(best, "index entry", out, err)
-                 : cell_error(err, ENOENT, "no manifest for linux/%s in index", HOST_ARCH);
+                 : cell_error(err, 0, "no manifest for linux/%s in index", HOST_ARCH);
     json_decref(j);
     if (r < 0)
         cell_image_descriptor_clear(out);

@@ -32,7 +32,7 @@ int image_records_load(struct cell_image_store *s, json_t **out, cell_err_t *err
     json_t *images = j ? json_object_get(j, "images") : NULL;
     if (!json_is_object(images)) {
         json_decref(j);
-        return cell_error(err, EINVAL, "%s/" RECORDS_FILE ": not an image records file", s->root);
+        return cell_error(err, 0, "%s/" RECORDS_FILE ": not an image records file", s->root);
     }
     *out = json_incref(images);
     json_decref(j);
@@ -109,7 +109,7 @@ int image_record_put_or_dangling(struct cell_image_store *s, const char *name, c
                                  const char *media_type, cell_err_t *err)
 {
     if (!cell_image_digest_valid(digest))
-        return cell_error(err, EINVAL, "invalid digest \"%s\"", digest);
+        return cell_error(err, 0, "invalid digest \"%s\"", digest);
     _cleanup_close_ int lockfd = records_lock(s, err);
     if (lockfd < 0)
         return -1;
@@ -158,8 +158,7 @@ int cell_image_record_get(struct cell_image_store *s, const char *name,
     if (image_records_load(s, &images, err) < 0)
         return -1;
     json_t *rec = json_object_get(images, name);
-    int r =
-        rec ? record_fill(name, rec, out, err) : cell_error(err, ENOENT, "no such image: %s", name);
+    int r = rec ? record_fill(name, rec, out, err) : cell_error(err, 0, "no such image: %s", name);
     json_decref(images);
     return r;
 }
@@ -173,7 +172,7 @@ int cell_image_record_remove(struct cell_image_store *s, const char *name, cell_
     if (image_records_load(s, &images, err) < 0)
         return -1;
     int r = json_object_del(images, name) == 0 ? records_save(s, images, err)
-                                               : cell_error(err, ENOENT, "no such image: %s", name);
+                                               : cell_error(err, 0, "no such image: %s", name);
     json_decref(images);
     return r;
 }

@@ -92,7 +92,7 @@ static bool tag_valid(const char *s)
 
 static int bad(cell_err_t *err, const char *s, const char *why)
 {
-    return cell_error(err, EINVAL, "invalid reference \"%s\": %s", s, why);
+    return cell_error(err, 0, "invalid reference \"%s\": %s", s, why);
 }
 
 static bool is_hex64(const char *s)

@@ -131,14 +131,14 @@ int cell_image_snapshot_create(struct cell_image_store *s, const char *name,
     if (merged)
         *merged = NULL;
     if (!name_valid(name))
-        return cell_error(err, EINVAL, "invalid snapshot name \"%s\"", name);
+        return cell_error(err, 0, "invalid snapshot name \"%s\"", name);
     return create(s, name, img, merged, err);
 }
 
 int cell_image_snapshot_remove(struct cell_image_store *s, const char *name, cell_err_t *err)
 {
     if (!name_valid(name))
-        return cell_error(err, EINVAL, "invalid snapshot name \"%s\"", name);
+        return cell_error(err, 0, "invalid snapshot name \"%s\"", name);
     _cleanup_free_ char *merged = NULL;
     if (asprintf(&merged, "%s/snapshots/%s/merged", s->root, name) < 0)
         return cell_error(err, ENOMEM, "snapshot");
@@ -183,7 +183,7 @@ int image_snapshot_read(struct cell_image_store *s, const char *name, json_t **o
     *out = json_loadb(data, len, 0, NULL);
     if (!json_is_object(*out)) {
         json_decref(*out);
-        return cell_error(err, EINVAL, "snapshot %s: corrupt image file", name);
+        return cell_error(err, 0, "snapshot %s: corrupt image file", name);
     }
     return 0;
 }
@@ -197,5 +197,5 @@ int cell_image_snapshot_image(struct cell_image_store *s, const char *name, char
     const char *m = json_string_value(json_object_get(j, "manifest"));
     *manifest_digest = m ? strdup(m) : NULL;
     json_decref(j);
-    return *manifest_digest ? 0 : cell_error(err, EINVAL, "snapshot %s: no manifest", name);
+    return *manifest_digest ? 0 : cell_error(err, 0, "snapshot %s: no manifest", name);
 }

@@ -81,7 +81,7 @@ int cell_image_store_open(const char *root, struct cell_image_store **out, cell_
     if (!root)
         root = CELL_IMAGE_DEFAULT_ROOT;
     if (root[0] != '/')
-        return cell_error(err, EINVAL, "store root \"%s\" is not an absolute path", root);
+        return cell_error(err, 0, "store root \"%s\" is not an absolute path", root);
     struct cell_image_store *s = calloc(1, sizeof *s);
     if (!s || !(s->root = strdup(root))) {
         free(s);

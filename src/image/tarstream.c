@@ -65,12 +65,12 @@ static int open_raw(struct image_tar_stream *t, int fd, cell_err_t *err)
     archive_read_support_filter_all(t->raw);
     archive_read_support_format_raw(t->raw);
     if (archive_read_open_fd(t->raw, fd, 128 * 1024) != ARCHIVE_OK)
-        return cell_error(err, EINVAL, "read layer: %s", archive_error_string(t->raw));
+        return cell_error(err, 0, "read layer: %s", archive_error_string(t->raw));
     int r = archive_read_next_header(t->raw, &e);
     if (r == ARCHIVE_EOF)
         t->eof = true; /* an empty stream: the tar reader says what is wrong */
     else if (r < ARCHIVE_WARN)
-        return cell_error(err, EINVAL, "read layer: %s", archive_error_string(t->raw));
+        return cell_error(err, 0, "read layer: %s", archive_error_string(t->raw));
     return 0;
 }
 
@@ -111,7 +111,7 @@ int image_tar_stream_error(struct image_tar_stream *t, struct archive *a, const 
     if (t->tee_failed && t->tee_err.msg)
         return cell_error(err, t->tee_err.errnum, "%s: %s", what, t->tee_err.msg);
     const char *msg = archive_error_string(a);
-    return cell_error(err, EINVAL, "%s: %s", what, msg ? msg : "corrupt archive");
+    return cell_error(err, 0, "%s: %s", what, msg ? msg : "corrupt archive");
 }
 
 int image_tar_stream_finish(struct image_tar_stream *t, char diff_id[CELL_IMAGE_DIGEST_SIZE],
@@ -124,7 +124,7 @@ int image_tar_stream_finish(struct image_tar_stream *t, char diff_id[CELL_IMAGE_
     if (n < 0) {
         if (t->tee_failed)
             return cell_error(err, t->tee_err.errnum, "%s", t->tee_err.msg ?: "write failed");
-        return cell_error(err, EINVAL, "read layer: %s", archive_error_string(t->raw));
+        return cell_error(err, 0, "read layer: %s", archive_error_string(t->raw));
     }
     image_sha256_final(&t->hash, diff_id);
     return 0;
