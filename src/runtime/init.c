@@ -11,7 +11,9 @@
 #include "runtime/mount.h"
 #include "runtime/ns.h"
 #include "runtime/hooks.h"
+#include "runtime/lsm.h"
 #include "runtime/process.h"
+#include "runtime/sched.h"
 #include "runtime/seccomp.h"
 #include "runtime/sync.h"
 #include "runtime/terminal.h"
@@ -248,12 +250,20 @@ static int setup_process(struct cell_container *c, char **exe, char ***env, cell
         return cell_error(err, errno, "setsid");
     if (c->pty_peer >= 0 && (r = cell_terminal_attach(c->pty_peer, err)) < 0)
         return r;
+    /* Still privileged: a real-time policy or I/O class needs capabilities
+     * the user switch may drop. The LSM labels only take effect at execve. */
+    if ((r = cell_lsm_check(c->spec, err)) < 0 || (r = cell_sched_apply(p, err)) < 0 ||
+        (r = cell_lsm_set_exec_labels(p, err)) < 0)
+        return r;
     if ((r = cell_process_set_rlimits(p, err)) < 0 || (r = join_session_keyring(c, err)) < 0 ||
         (r = install_seccomp(c, true, err)) < 0 || (r = cell_caps_drop_bounding(&p->caps, err)) < 0 ||
         (r = cell_process_switch_user(p, err)) < 0)
         return r;
     if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
         return cell_error(err, errno, "process.noNewPrivileges");
+    /* Before the filter, which may not allow personality(2). */
+    if ((r = cell_sched_set_personality(c->spec, err)) < 0)
+        return r;
     umask(p->umask == CELL_UNSET ? 022 : (mode_t)p->umask);
     if ((r = cell_process_find_executable(p, exe, err)) < 0)
         return r;
@@ -284,6 +294,12 @@ void cell_init_main(struct cell_container *c)
     cell_err_t err = CELL_ERR_INIT;
     _cleanup_free_ char *exe = NULL;
     char **env = NULL;
+    /* Until execve this process runs the runtime's own binary. Non-dumpable,
+     * its /proc/PID/exe, mem and fds cannot be opened by a process that
+     * joins the container meanwhile (CVE-2019-5736 class); execve of the
+     * user's program makes it dumpable again. */
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+        cell_sync_die(c->sync_fd, &err);
     if (join_cgroup(c, &err) < 0 || enter_namespaces(c, &err) < 0 || setup_rootfs(c, &err) < 0 ||
         set_names(c->spec, &err) < 0 || setup_process(c, &exe, &env, &err) < 0 ||
         install_seccomp(c, false, &err) < 0 || wait_at_gate(c, &err) < 0 || run_start_hooks(c, &err) < 0)
