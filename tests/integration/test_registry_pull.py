@@ -15,7 +15,9 @@ MT_DOCKER_V2 = "application/vnd.docker.distribution.manifest.v2+json"
 
 def whiteout_layers(rootfs, big):
     """Three layers: busybox and assorted entries; whiteouts of a file and
-    an opaque directory; a whiteout of a hard link, new owners and modes."""
+    an opaque directory; a whiteout of a hard link, new owners and modes.
+    As in the layers `docker build` writes, a layer has an entry for each
+    parent directory of what it changes."""
     l1 = layer([("dir", "etc/app", 0o750, 1000, 1000),
                 ("file", "etc/app/conf", "v1", 0o640, 1000, 1000),
                 ("file", "etc/gone", "bye"),
@@ -25,11 +27,14 @@ def whiteout_layers(rootfs, big):
                 ("file", "bin/tool", "#!/bin/sh\necho tool\n", 0o755),
                 ("hardlink", "bin/tool2", "bin/tool"),
                 ("hardlink", "bin/tool3", "bin/tool")], base=rootfs)
-    l2 = layer([("whiteout", "etc/gone"), ("opaque", "opq"), ("file", "opq/new", "n"),
+    l2 = layer([("dir", "etc"), ("whiteout", "etc/gone"), ("dir", "opq"), ("opaque", "opq"),
+                ("file", "opq/new", "n"), ("dir", "etc/app", 0o750, 1000, 1000),
                 ("file", "etc/app/conf", "v2", 0o600, 1000, 1000),
                 ("fifo", "run-fifo"), ("file", "big", big)])
-    l3 = layer([("whiteout", "bin/tool2"), ("dir", "etc/app/new", 0o700, 5, 6),
-                ("file", "setuid", b"x", 0o4755), ("symlink", "opq/dangling", "/nowhere")])
+    l3 = layer([("dir", "bin"), ("whiteout", "bin/tool2"), ("dir", "etc"),
+                ("dir", "etc/app", 0o750, 1000, 1000), ("dir", "etc/app/new", 0o700, 5, 6),
+                ("file", "setuid", b"x", 0o4755), ("dir", "opq"),
+                ("symlink", "opq/dangling", "/nowhere")])
     return [l1, l2, l3]
 
 
