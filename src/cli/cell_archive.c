@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stddef.h>
 #include <string.h>
+#include <unistd.h>
 
 struct load_opts {
     const char *input;
@@ -16,7 +17,7 @@ struct load_opts {
 
 const struct cli_option cell_load_options[] = {
     {"input", 'i', CLI_OPT_STRING, offsetof(struct load_opts, input),
-     "read from this file (or OCI layout directory)"},
+     "read from this file or OCI layout directory (default: standard input)"},
     {"quiet", 'q', CLI_OPT_BOOL, offsetof(struct load_opts, quiet), "print nothing"},
     {0},
 };
@@ -29,13 +30,14 @@ int cell_cmd_load(const struct cell_cli_ctx *ctx, int argc, char **argv, cell_er
         return args.help ? 0 : -1;
     if (cell_cli_nargs(ctx, &args, 0, 0, err) < 0)
         return -1;
-    if (!o.input)
-        return cell_error(err, 0, "load: --input FILE required");
+    /* As Docker: standard input unless it is a terminal. */
+    if (!o.input && isatty(STDIN_FILENO))
+        return cell_error(err, 0, "load: give --input FILE, or the archive on standard input");
     struct cell_image_store *s = NULL;
     _cleanup_strv_ char **loaded = NULL;
     if (cell_cli_store_open(ctx, &s, err) < 0)
         return -1;
-    int r = cell_image_load(s, o.input, &loaded, err);
+    int r = cell_image_load(s, o.input ? o.input : "-", &loaded, err);
     cell_image_store_close(s);
     for (char **p = loaded; r == 0 && !o.quiet && *p; p++) {
         _cleanup_free_ char *f = cell_image_ref_familiar(*p);
@@ -53,7 +55,8 @@ struct save_opts {
 };
 
 const struct cli_option cell_save_options[] = {
-    {"output", 'o', CLI_OPT_STRING, offsetof(struct save_opts, output), "write to this file"},
+    {"output", 'o', CLI_OPT_STRING, offsetof(struct save_opts, output),
+     "write to this file (default: standard output)"},
     {"format", 0, CLI_OPT_STRING, offsetof(struct save_opts, format),
      "docker-archive (default) or oci-archive"},
     {0},
@@ -67,8 +70,8 @@ int cell_cmd_save(const struct cell_cli_ctx *ctx, int argc, char **argv, cell_er
         return args.help ? 0 : -1;
     if (cell_cli_nargs(ctx, &args, 1, -1, err) < 0)
         return -1;
-    if (!o.output)
-        return cell_error(err, 0, "save: --output FILE required");
+    if (!o.output && isatty(STDOUT_FILENO))
+        return cell_error(err, 0, "save: give --output FILE, or redirect standard output");
     enum cell_image_archive_format fmt = CELL_IMAGE_ARCHIVE_DOCKER;
     if (o.format && strcmp(o.format, "oci-archive") == 0)
         fmt = CELL_IMAGE_ARCHIVE_OCI;
@@ -78,14 +81,13 @@ int cell_cmd_save(const struct cell_cli_ctx *ctx, int argc, char **argv, cell_er
     struct cell_image_store *s = NULL;
     if (cell_cli_store_open(ctx, &s, err) < 0)
         return -1;
-    /* args.argv is NULL-terminated by the parser's caller: argv itself. */
     _cleanup_strv_ char **images = NULL;
     int r = 0;
     for (int i = 0; r == 0 && i < args.argc; i++)
         if (cell_strv_push(&images, args.argv[i]) < 0)
             r = cell_error(err, ENOMEM, "save");
     if (r == 0)
-        r = cell_image_save(s, o.output, images, fmt, err);
+        r = cell_image_save(s, o.output ? o.output : "-", images, fmt, err);
     cell_image_store_close(s);
     return r < 0 ? -1 : 0;
 }

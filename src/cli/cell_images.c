@@ -301,12 +301,13 @@ int cell_cmd_tag(const struct cell_cli_ctx *ctx, int argc, char **argv, cell_err
         r = cell_image_lookup(g.s, args.argv[0], &img, NULL, err);
     if (r == 0 && target.digest)
         r = cell_error(err, 0, "tag: a target name cannot hold a digest");
+    _cleanup_free_ char *blob = NULL;
+    size_t len = 0;
+    if (r == 0)
+        r = cell_image_blob_read(g.s, img.digest, &blob, &len, err);
     if (r == 0)
         r = cell_image_record_put(g.s, target.name, img.digest,
-                                  strcmp(img.digest, img.manifest_digest) == 0
-                                      ? img.manifest.media_type
-                                      : CELL_MT_OCI_INDEX,
-                                  err);
+                                  cell_image_media_type_detect(blob, len), err);
     cell_image_clear(&img);
     cell_image_ref_clear(&target);
     return r < 0 ? -1 : 0;

@@ -198,7 +198,9 @@ static int read_tar(struct load *l, const char *path, cell_err_t *err)
     archive_read_support_format_tar(a);
     int r = 0, ar;
     struct archive_entry *e;
-    if (archive_read_open_filename(a, path, 128 * 1024) != ARCHIVE_OK)
+    /* libarchive reads standard input for a NULL name. */
+    const char *file = strcmp(path, "-") == 0 ? NULL : path;
+    if (archive_read_open_filename(a, file, 128 * 1024) != ARCHIVE_OK)
         r = cell_error(err, 0, "open %s: %s", path, archive_error_string(a));
     while (r == 0 && (ar = archive_read_next_header(a, &e)) != ARCHIVE_EOF) {
         if (ar < ARCHIVE_WARN)
@@ -411,9 +413,10 @@ int cell_image_load(struct cell_image_store *s, const char *path, char ***loaded
 {
     struct load l = {.store = s};
     struct stat st;
-    int r = stat(path, &st) < 0 ? cell_error(err, errno, "%s", path) : 0;
+    bool in = strcmp(path, "-") == 0;
+    int r = !in && stat(path, &st) < 0 ? cell_error(err, errno, "%s", path) : 0;
     if (r == 0)
-        r = S_ISDIR(st.st_mode) ? read_dir(&l, path, err) : read_tar(&l, path, err);
+        r = !in && S_ISDIR(st.st_mode) ? read_dir(&l, path, err) : read_tar(&l, path, err);
     if (r == 0)
         r = interpret(&l, err);
     if (r == 0 && loaded)

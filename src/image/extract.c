@@ -232,7 +232,37 @@ static int set_metadata(struct archive_entry *e, int pfd, const char *leaf, cons
     return 0;
 }
 
-static int extract_entry(struct archive *a, int dirfd, struct archive_entry *e, cell_err_t *err)
+/* Creating entries in a directory changes its mtime: directories get
+ * theirs once everything is in place. */
+static int remember_dir_time(json_t *dirs, const char *name, struct archive_entry *e)
+{
+    json_t *t = json_pack("[II]", (json_int_t)archive_entry_mtime(e),
+                          (json_int_t)archive_entry_mtime_nsec(e));
+    return t && json_object_set_new(dirs, name, t) == 0 ? 0 : -ENOMEM;
+}
+
+static int set_dir_times(int dirfd, json_t *dirs, cell_err_t *err)
+{
+    const char *name;
+    json_t *t;
+    json_object_foreach(dirs, name, t)
+    {
+        int64_t sec = json_integer_value(json_array_get(t, 0));
+        long nsec = (long)json_integer_value(json_array_get(t, 1));
+        struct timespec ts[2] = {{.tv_sec = sec, .tv_nsec = nsec},
+                                 {.tv_sec = sec, .tv_nsec = nsec}};
+        _cleanup_close_ int fd =
+            cell_openat_in_root(dirfd, name, O_PATH | O_NOFOLLOW | O_DIRECTORY);
+        if (fd < 0)
+            continue; /* replaced by a later entry: its own time is set */
+        if (utimensat(fd, "", ts, AT_EMPTY_PATH) < 0)
+            return cell_error(err, errno, "set times of %s", name);
+    }
+    return 0;
+}
+
+static int extract_entry(struct archive *a, int dirfd, struct archive_entry *e, json_t *dirs,
+                         cell_err_t *err)
 {
     char name[PATH_MAX];
     const char *leaf;
@@ -253,6 +283,8 @@ static int extract_entry(struct archive *a, int dirfd, struct archive_entry *e, 
     r = make_entry(a, dirfd, e, pfd, leaf, name, err);
     if (r != 0)
         return r < 0 ? -1 : 0;
+    if (is_dir && remember_dir_time(dirs, name, e) < 0)
+        return cell_error(err, ENOMEM, "layer");
     return set_metadata(e, pfd, leaf, name, err);
 }
 
@@ -264,13 +296,17 @@ int cell_image_layer_extract(int tar_fd, int dirfd, char diff_id_out[CELL_IMAGE_
         return -1;
     struct archive *a = image_tar_stream_archive(t);
     struct archive_entry *e;
-    int r = 0, ar;
+    json_t *dirs = json_object();
+    int r = dirs ? 0 : cell_error(err, ENOMEM, "layer"), ar;
     while (r == 0 && (ar = archive_read_next_header(a, &e)) != ARCHIVE_EOF) {
         if (ar < ARCHIVE_WARN)
             r = image_tar_stream_error(t, a, "read layer", err);
         else
-            r = extract_entry(a, dirfd, e, err);
+            r = extract_entry(a, dirfd, e, dirs, err);
     }
+    if (r == 0)
+        r = set_dir_times(dirfd, dirs, err);
+    json_decref(dirs);
     char diff_id[CELL_IMAGE_DIGEST_SIZE];
     if (r == 0)
         r = image_tar_stream_finish(t, diff_id, err);

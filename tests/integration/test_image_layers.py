@@ -152,6 +152,9 @@ def test_overlay_rootfs_shows_all_layers(cell, test_dir):
     assert char_device(os.path.join(top_dir, "gonedir")) == (0, 0)
     assert os.getxattr(os.path.join(top_dir, "d"), "trusted.overlay.opaque") == b"y"
     assert not os.path.exists(os.path.join(top_dir, "a", ".wh.gone"))
+    # Directories keep their times although entries were made in them later.
+    assert os.stat(os.path.join(base_dir, "a")).st_mtime == 1700000000
+    assert os.stat(os.path.join(top_dir, "d")).st_mtime == 1700000000
     # A second snapshot reuses them (no unpack: their inodes do not change).
     ino = os.stat(os.path.join(base_dir, "a", "keep")).st_ino
     merged = cell.ok("rootfs", "create", "s2", "layered:1").strip()

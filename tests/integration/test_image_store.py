@@ -282,6 +282,12 @@ def test_cell_save_load_round_trip_keeps_digests(cell, test_dir):
         assert after["RootFS"] == before["RootFS"]
         if fmt == "oci-archive":  # blobs copied as they are
             assert after["Digest"] == before["Digest"]
+    # Through a pipe: save to standard output, load from standard input.
+    saved = cell.run("save", "x/one:1")
+    assert saved.returncode == 0, saved.stderr.decode()
+    piped = Cell(cell.path, os.path.join(test_dir, "piped"))
+    assert piped.ok("load", input=saved.stdout) == "Loaded image: x/one:1\n"
+    assert piped.inspect("x/one:1")["Id"] == before["Id"]
 
 
 def test_load_refuses_a_tampered_blob(cell, test_dir):
