@@ -22,21 +22,47 @@ static int keep(json_t *set, const char *digest)
     return json_object_set_new(set, image_digest_hex(digest), json_true()) < 0 ? -ENOMEM : 0;
 }
 
-static int keep_image(struct cell_image_store *s, const char *digest, json_t *blobs, json_t *layers)
+/* A manifest and what it names: config, layer blobs, unpacked layers. */
+static int keep_manifest(struct cell_image_store *s, const char *digest, json_t *blobs,
+                         json_t *layers)
 {
     struct cell_image img;
     _cleanup_err_ cell_err_t e = CELL_ERR_INIT;
-    int r = keep(blobs, digest);
-    /* A record whose blobs are not all there keeps what is. */
-    if (r < 0 || cell_image_resolve(s, digest, &img, &e) < 0)
-        return r;
-    r = keep(blobs, img.manifest_digest);
+    /* A manifest whose blobs are not all there keeps what is. */
+    if (cell_image_resolve(s, digest, &img, &e) < 0)
+        return 0;
+    int r = keep(blobs, img.manifest_digest);
     r = r < 0 ? r : keep(blobs, img.id);
     for (size_t i = 0; r == 0 && i < img.manifest.nlayers; i++) {
         r = keep(blobs, img.manifest.layers[i].digest);
         r = r < 0 ? r : keep(layers, img.chain_ids[i]);
     }
     cell_image_clear(&img);
+    return r;
+}
+
+/* A record's digest: a manifest, or an index and every manifest of it that
+ * is in the store (another platform than this machine's included). */
+static int keep_image(struct cell_image_store *s, const char *digest, json_t *blobs, json_t *layers)
+{
+    _cleanup_free_ char *data = NULL;
+    size_t len = 0;
+    _cleanup_err_ cell_err_t e = CELL_ERR_INIT;
+    int r = keep(blobs, digest);
+    if (r < 0 || cell_image_blob_read(s, digest, &data, &len, &e) < 0)
+        return r;
+    if (!cell_image_media_type_is_index(cell_image_media_type_detect(data, len)))
+        return keep_manifest(s, digest, blobs, layers);
+    json_t *j = json_loadb(data, len, 0, NULL);
+    size_t i;
+    json_t *m;
+    json_array_foreach(json_object_get(j, "manifests"), i, m)
+    {
+        const char *d = json_string_value(json_object_get(m, "digest"));
+        if (r == 0 && cell_image_blob_exists(s, d ?: "") == 1)
+            r = keep(blobs, d) < 0 ? -ENOMEM : keep_manifest(s, d, blobs, layers);
+    }
+    json_decref(j);
     return r;
 }
 

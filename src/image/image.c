@@ -21,6 +21,38 @@ void cell_image_clear(struct cell_image *img)
     *img = (struct cell_image){0};
 }
 
+/* The manifest of an index for this machine; when the store has none for
+ * it (an image pulled for another platform), the one manifest it has. */
+static char *pick_manifest(struct cell_image_store *s, const char *data, size_t len,
+                           cell_err_t *err)
+{
+    struct cell_image_descriptor d;
+    _cleanup_err_ cell_err_t select_err = CELL_ERR_INIT;
+    if (cell_image_index_select(data, len, &d, &select_err) == 0 &&
+        cell_image_blob_exists(s, d.digest) == 1) {
+        char *digest = TAKE_PTR(d.digest);
+        cell_image_descriptor_clear(&d);
+        return digest;
+    }
+    cell_image_descriptor_clear(&d);
+    json_t *j = json_loadb(data, len, 0, NULL);
+    const char *found = NULL;
+    size_t i, n = 0;
+    json_t *m;
+    json_array_foreach(json_object_get(j, "manifests"), i, m)
+    {
+        const char *digest = json_string_value(json_object_get(m, "digest"));
+        if (cell_image_blob_exists(s, digest ?: "") == 1 && n++ == 0)
+            found = digest;
+    }
+    char *digest = n == 1 ? strdup(found) : NULL;
+    json_decref(j);
+    if (!digest)
+        cell_error(err, 0, "%s",
+                   select_err.msg ? select_err.msg : "no manifest of it in the store");
+    return digest;
+}
+
 /* The manifest a digest stands for: itself, or the entry of this platform
  * when it is an index. */
 static int manifest_of(struct cell_image_store *s, const char *digest, struct cell_image *img,
@@ -31,11 +63,8 @@ static int manifest_of(struct cell_image_store *s, const char *digest, struct ce
     if (cell_image_blob_read(s, digest, &data, &len, err) < 0)
         return -1;
     if (cell_image_media_type_is_index(cell_image_media_type_detect(data, len))) {
-        struct cell_image_descriptor d;
-        if (cell_image_index_select(data, len, &d, err) < 0)
+        if (!(img->manifest_digest = pick_manifest(s, data, len, err)))
             return cell_error_prepend(err, "index %s", digest);
-        img->manifest_digest = TAKE_PTR(d.digest);
-        cell_image_descriptor_clear(&d);
         free(TAKE_PTR(data));
         if (cell_image_blob_read(s, img->manifest_digest, &data, &len, err) < 0)
             return -1;

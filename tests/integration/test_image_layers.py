@@ -280,3 +280,53 @@ def test_oci_layout_with_compressed_layers(cell, test_dir, compression):
             h = hashlib.sha256(p).hexdigest()
             assert t.extractfile(f"{h}/layer.tar").read() == p
     assert "manifest.json" in names
+
+
+def test_index_of_another_platform_is_kept(cell, test_dir):
+    """An index whose one present manifest is for another platform (as a
+    pull with --platform leaves): listed, inspected, and kept by the gc that
+    another image's removal runs."""
+    layout = os.path.join(test_dir, "layout")
+    blobs = os.path.join(layout, "blobs", "sha256")
+    os.makedirs(blobs)
+
+    def put(data, mt):
+        h = hashlib.sha256(data).hexdigest()
+        with open(os.path.join(blobs, h), "wb") as f:
+            f.write(data)
+        return {"mediaType": mt, "digest": "sha256:" + h, "size": len(data)}
+
+    layer = layer_tar([entry("arm", b"64")])
+    config = put(json.dumps({"architecture": "arm64", "os": "linux", "rootfs": {
+        "type": "layers", "diff_ids": ["sha256:" + hashlib.sha256(layer).hexdigest()]}}
+    ).encode(), "application/vnd.oci.image.config.v1+json")
+    manifest = put(json.dumps({
+        "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": config,
+        "layers": [put(layer, "application/vnd.oci.image.layer.v1.tar")]}).encode(),
+        "application/vnd.oci.image.manifest.v1+json")
+    index = put(json.dumps({
+        "schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": [dict(manifest, platform={"os": "linux", "architecture": "arm64"}),
+                      {"mediaType": "application/vnd.oci.image.manifest.v1+json",
+                       "digest": "sha256:" + "1" * 64, "size": 1,
+                       "platform": {"os": "linux", "architecture": "s390x"}}]}).encode(),
+        "application/vnd.oci.image.index.v1+json")
+    with open(os.path.join(layout, "oci-layout"), "w") as f:
+        f.write('{"imageLayoutVersion":"1.0.0"}')
+    with open(os.path.join(layout, "index.json"), "w") as f:
+        json.dump({"schemaVersion": 2, "manifests": [dict(
+            index, annotations={"org.opencontainers.image.ref.name": "localhost/arm:1"})]}, f)
+    cell.ok("load", "-i", layout)
+    info = cell.inspect("localhost/arm:1")
+    assert (info["Digest"], info["ManifestDigest"]) == (index["digest"], manifest["digest"])
+    assert info["Architecture"] == "arm64"
+    assert json.loads(cell.ok("images", "--format", "json"))[0]["Id"] == config["digest"]
+    kept = cell.blobs()
+    assert len(kept) == 4
+    other = os.path.join(test_dir, "o.tar")
+    with open(other, "wb") as f:
+        f.write(layer_tar([entry("o", b"o")]))
+    cell.ok("import", other, "other")
+    cell.ok("rmi", "other")
+    assert cell.blobs() == kept
