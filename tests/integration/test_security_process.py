@@ -1,0 +1,226 @@
+"""The process's security settings as the process sees them: the five
+capability sets across the user switch, noNewPrivileges, LSM labels,
+personality, scheduler, I/O priority (config.md "Process",
+config-linux.md "Personality")."""
+
+import json
+import os
+import subprocess
+
+import pytest
+
+from helpers import proc_status_field
+
+CAP = {"CAP_CHOWN": 0, "CAP_KILL": 5, "CAP_SETUID": 7, "CAP_NET_BIND_SERVICE": 10,
+       "CAP_NET_RAW": 13, "CAP_SYS_CHROOT": 18, "CAP_AUDIT_WRITE": 29}
+
+
+def mask(*names):
+    return sum(1 << CAP[n] for n in names)
+
+
+def caps_seen(rt, b):
+    b.sh("grep -E '^Cap(Inh|Prm|Eff|Bnd|Amb):' /proc/self/status")
+    p = rt.run(b)
+    assert p.returncode == 0, p.stderr
+    return {k: int(v, 16) for k, v in (line.split(":") for line in p.stdout.splitlines())}
+
+
+def set_caps(b, **sets):
+    b.process["capabilities"] = {k: list(v) for k, v in sets.items()}
+
+
+FIVE = dict(bounding=["CAP_CHOWN", "CAP_KILL", "CAP_NET_BIND_SERVICE", "CAP_NET_RAW",
+                      "CAP_SYS_CHROOT"],
+            permitted=["CAP_CHOWN", "CAP_KILL", "CAP_NET_BIND_SERVICE", "CAP_NET_RAW"],
+            effective=["CAP_KILL", "CAP_NET_BIND_SERVICE"],
+            inheritable=["CAP_NET_BIND_SERVICE", "CAP_NET_RAW", "CAP_SYS_CHROOT"],
+            ambient=["CAP_NET_BIND_SERVICE", "CAP_NET_RAW"])
+
+
+def test_five_sets_exactly_as_configured_for_a_user(rt, bundle):
+    """uid 1000: execve recomputes the sets, so what the program holds is
+    permitted = effective = ambient, bounding and inheritable as given."""
+    b = bundle()
+    b.process["user"] = {"uid": 1000, "gid": 1000}
+    set_caps(b, **FIVE)
+    got = caps_seen(rt, b)
+    amb = mask("CAP_NET_BIND_SERVICE", "CAP_NET_RAW")
+    assert got == {"CapBnd": mask(*FIVE["bounding"]), "CapInh": mask(*FIVE["inheritable"]),
+                   "CapPrm": amb, "CapEff": amb, "CapAmb": amb}, got
+
+
+def test_five_sets_exactly_as_configured_for_root(rt, bundle):
+    """uid 0 keeps the permitted set (file capabilities of root) limited by
+    the bounding set; ambient as configured."""
+    b = bundle()
+    set_caps(b, **FIVE)
+    got = caps_seen(rt, b)
+    assert got["CapBnd"] == mask(*FIVE["bounding"])
+    assert got["CapInh"] == mask(*FIVE["inheritable"])
+    assert got["CapAmb"] == mask("CAP_NET_BIND_SERVICE", "CAP_NET_RAW")
+    # root's execve: permitted = bounding | ambient... within what was permitted
+    assert got["CapPrm"] & ~mask(*FIVE["bounding"]) == 0
+
+
+def test_dropped_capability_really_denies(rt, bundle):
+    """CAP_CHOWN dropped: chown of a file fails; the control keeps it."""
+    b = bundle().sh("touch /dev/shm/f && chown 1000 /dev/shm/f && echo CHOWNED; echo end")
+    set_caps(b, **{k: ["CAP_KILL"] for k in ("bounding", "effective", "permitted")})
+    p = rt.run(b)
+    assert "CHOWNED" not in p.stdout, p.stdout
+    c = bundle().sh("touch /dev/shm/f && chown 1000 /dev/shm/f && echo CHOWNED")
+    set_caps(c, **{k: ["CAP_KILL", "CAP_CHOWN"] for k in ("bounding", "effective",
+                                                          "permitted")})
+    assert rt.run(c).stdout == "CHOWNED\n"
+
+
+@pytest.mark.cell_only
+def test_unknown_capability_is_refused_clearly(rt, bundle):
+    b = bundle("true")
+    b.process["capabilities"]["bounding"].append("CAP_TELEPORT")
+    p = rt("create", "--bundle", b, b.cid)
+    assert p.returncode != 0
+    assert "CAP_TELEPORT" in p.stderr and "capabilities.bounding" in p.stderr, p.stderr
+    assert len(p.stderr.strip().splitlines()) == 1
+
+
+def test_spec_gives_runcs_default_capabilities(rt, test_dir):
+    rt.ok("spec", "--bundle", test_dir)
+    with open(os.path.join(test_dir, "config.json")) as f:
+        spec = json.load(f)
+    caps = spec["process"]["capabilities"]
+    want = ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"]
+    for k in ("bounding", "effective", "permitted"):
+        assert sorted(caps[k]) == want, (k, caps[k])
+    assert spec["process"]["noNewPrivileges"] is True
+
+
+def test_no_new_privileges_blocks_file_capability_gain(rt, bundle):
+    """uid 1000 with no capability runs a copy of busybox carrying the file
+    capability cap_net_raw+ep: without noNewPrivileges the exec grants it
+    (it is in the bounding set), with noNewPrivileges it does not."""
+    def case(nnp):
+        b = bundle()
+        own = b.own_rootfs(b.config["root"]["path"])
+        subprocess.run(["setcap", "cap_net_raw+ep", os.path.join(own, "bin", "busybox")],
+                       check=True)
+        b.process["user"] = {"uid": 1000, "gid": 1000}
+        b.process["noNewPrivileges"] = nnp
+        set_caps(b, bounding=["CAP_NET_RAW"], effective=[], permitted=[])
+        b.args("/bin/busybox", "grep", "^CapEff:", "/proc/self/status")
+        p = rt.run(b)
+        return int(p.stdout.split()[1], 16)
+    assert case(True) == 0
+    assert case(False) == mask("CAP_NET_RAW")
+
+
+# -- LSMs: this host has neither AppArmor nor SELinux -------------------------
+
+def host_has_apparmor():
+    try:
+        with open("/sys/module/apparmor/parameters/enabled") as f:
+            return f.read().startswith("Y")
+    except OSError:
+        return False
+
+
+@pytest.mark.parametrize("field,where", [
+    ("apparmorProfile", "process"), ("selinuxLabel", "process"), ("mountLabel", "linux")])
+def test_lsm_label_without_the_lsm_is_refused(rt, bundle, field, where):
+    if field == "apparmorProfile" and host_has_apparmor():
+        pytest.fail("this test expects a host without AppArmor")
+    if field != "apparmorProfile" and os.path.exists("/sys/fs/selinux/enforce"):
+        pytest.fail("this test expects a host without SELinux")
+    b = bundle("true")
+    b.config[where][field] = "system_u:system_r:container_t:s0" if field != "apparmorProfile" \
+        else "cell-default"
+    p = rt("run", "--bundle", b, b.cid)
+    assert p.returncode != 0
+    assert field in p.stderr and "not enabled" in p.stderr, p.stderr
+    assert rt("state", b.cid).returncode != 0
+
+
+def test_empty_lsm_labels_are_no_request(rt, bundle):
+    b = bundle("true")
+    b.process["apparmorProfile"] = ""
+    b.process["selinuxLabel"] = ""
+    assert rt.run(b).returncode == 0
+
+
+# -- personality, scheduler, I/O priority --------------------------------------
+
+def test_personality_linux32_shows_a_32_bit_machine(rt, bundle):
+    b = bundle("uname", "-m")
+    b.linux["personality"] = {"domain": "LINUX32"}
+    assert rt.run(b).stdout == "i686\n"
+    b.linux["personality"] = {"domain": "LINUX"}
+    assert rt.run(b).stdout == "x86_64\n"
+
+
+@pytest.mark.cell_only
+def test_personality_unknown_domain_is_refused(rt, bundle):
+    b = bundle("true")
+    b.linux["personality"] = {"domain": "PER_SVR4"}
+    p = rt.run(b)
+    assert p.returncode != 0 and "linux.personality.domain" in p.stderr, p.stderr
+
+
+def stat_fields(text):
+    """nice (field 19) and policy (field 41) from /proc/PID/stat text."""
+    rest = text[text.rindex(")") + 2:].split()
+    return int(rest[16]), int(rest[38])
+
+
+def test_scheduler_policy_and_nice(rt, bundle):
+    b = bundle("cat", "/proc/self/stat")
+    b.process["scheduler"] = {"policy": "SCHED_BATCH", "nice": 7}
+    nice, policy = stat_fields(rt.run(b).stdout)
+    assert (nice, policy) == (7, 3)  # SCHED_BATCH
+    b.process["scheduler"] = {"policy": "SCHED_IDLE"}
+    assert stat_fields(rt.run(b).stdout)[1] == 5
+
+
+def test_scheduler_is_the_inits_from_the_host(rt, bundle, gate):
+    b = bundle()
+    g = gate(b)
+    b.sh(g.wait)
+    b.process["scheduler"] = {"policy": "SCHED_BATCH", "nice": 3}
+    pid = rt.create_running(b)
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            assert stat_fields(f.read()) == (3, 3)
+    finally:
+        g.release()
+        rt.wait_status(b.cid, "stopped")
+        rt.delete(b.cid)
+
+
+@pytest.mark.cell_only
+def test_scheduler_bad_policy_is_refused(rt, bundle):
+    b = bundle("true")
+    b.process["scheduler"] = {"policy": "SCHED_ISO"}
+    p = rt.run(b)
+    assert p.returncode != 0 and "process.scheduler.policy" in p.stderr, p.stderr
+
+
+def test_io_priority(rt, bundle):
+    b = bundle("ionice", "-p", "1")
+    b.process["ioPriority"] = {"class": "IOPRIO_CLASS_IDLE", "priority": 0}
+    assert "idle" in rt.run(b).stdout
+    b.process["ioPriority"] = {"class": "IOPRIO_CLASS_BE", "priority": 6}
+    out = rt.run(b).stdout
+    assert "best-effort" in out and "6" in out, out
+
+
+@pytest.mark.cell_only
+def test_io_priority_out_of_range_is_refused(rt, bundle):
+    b = bundle("true")
+    b.process["ioPriority"] = {"class": "IOPRIO_CLASS_BE", "priority": 9}
+    p = rt.run(b)
+    assert p.returncode != 0 and "process.ioPriority.priority" in p.stderr, p.stderr
+
+
+def test_features_say_apparmor_and_selinux_are_supported(rt):
+    f = json.loads(rt.ok("features").stdout)["linux"]
+    assert f["apparmor"]["enabled"] is True and f["selinux"]["enabled"] is True
