@@ -792,10 +792,27 @@ static int kill_everything(int dirfd, struct cell_state *st, struct cell_cgroup 
     return 0;
 }
 
+/* True only when the container's state directory is certainly absent. */
+static bool container_absent(const char *root, const char *id)
+{
+    _cleanup_close_ int rootfd = -1;
+    if (!cell_id_valid(id))
+        return false;
+    rootfd = open(root_or_default(root), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (rootfd < 0)
+        return errno == ENOENT;
+    return faccessat(rootfd, id, F_OK, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT;
+}
+
 int cell_runtime_delete(const char *root, const char *id, bool force, cell_err_t *err)
 {
     _cleanup_close_ int rootfd = -1, dirfd = -1;
     struct cell_state st;
+    /* As runc and crun: delete --force of a container that is not there
+     * succeeds. podman calls it to clean up after a failed create, and
+     * shows any error as if it were the cause. */
+    if (force && container_absent(root, id))
+        return 0;
     int r = cell_container_load(root, id, true, &rootfd, &dirfd, &st, err);
     if (r < 0)
         return r;

@@ -22,6 +22,9 @@ static const struct {
 } default_links[] = {
     {"/proc/self/fd", "fd"},       {"/proc/self/fd/0", "stdin"}, {"/proc/self/fd/1", "stdout"},
     {"/proc/self/fd/2", "stderr"}, {"pts/ptmx", "ptmx"},
+    /* runc and crun make it too (when the kernel has /proc/kcore), so
+     * podman users see the same /dev whichever runtime it uses. */
+    {"/proc/kcore", "core"},
 };
 
 static const struct cell_device_rule default_rules[] = {
