@@ -1,0 +1,620 @@
+"""Real clients of the runtime: podman and containerd, each in a sandbox of
+its own under the session's temporary directory.
+
+Nothing of the host's is used or changed: podman gets its own
+containers.conf and storage.conf (vfs storage, no network, cgroupfs, events
+in a file) and its runtimes get a state root in the sandbox through
+wrapper scripts; containerd runs on its own socket with its own root and state
+directories and its own namespace. Containers go into cgroups under the
+session's test parent.
+
+Three host facts shape this file:
+- PID 1 never reaps orphans. conmon and containerd's shims daemonize, and
+  both clients wait for them to be gone (podman polls conmon's pid with
+  kill(pid, 0) for up to 20 s), so a zombie stalls them. Every client
+  command therefore runs under a Reaper: a child process that is a child
+  subreaper and reaps whatever is orphaned below it while commands run.
+- crun 1.8 refuses a cgroup v1 hybrid host unless the cgroup2 mount lists no
+  controllers: the peer crun runs through a wrapper that bind-mounts an
+  empty file over /sys/fs/cgroup/unified/cgroup.controllers in a private
+  mount namespace of its own (tests/integration/run-with-crun.sh does the
+  same for the whole suite). The host's mounts are untouched.
+- The bounding set lacks CAP_SYS_RESOURCE, so podman's default rlimits
+  (raised hard limits) cannot be applied by any runtime; containers.conf
+  sets nofile and nproc to 1024.
+
+Fixtures are module-scoped (one podman or containerd per test module); the
+test modules import them from here.
+"""
+
+import ctypes
+import hashlib
+import io
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+
+import pytest
+
+from helpers import (CGROUP_PARENT, SESSION_TAG, cgroup_hierarchies,
+                     processes_mentioning, read_file, rmdir_tree, wait_for)
+
+CRUN = "/usr/bin/crun"
+IMAGE = "localhost/cell-busybox:latest"
+HYBRID_CONTROLLERS = "/sys/fs/cgroup/unified/cgroup.controllers"
+PR_SET_CHILD_SUBREAPER = 36
+
+
+# --------------------------------------------------------------------------
+# the reaper: runs client commands as a subreaper that reaps their orphans
+
+
+def serve():
+    """The reaper process: reads one JSON request per line on stdin, answers
+    one JSON line on stdout. Requests: {"run": argv, "env", "out", "err",
+    "timeout"} runs a command to its end; {"spawn": argv, ...} starts one in
+    the background; {"stop": pid, "timeout"} SIGTERMs a background command,
+    then SIGKILLs it; {"quit": true}. Orphans are reaped all the time."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_CHILD_SUBREAPER)")
+    status = {}  # pid -> exit code of our direct commands
+    background = set()
+
+    def reap():
+        while True:
+            try:
+                pid, st = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            status[pid] = os.waitstatus_to_exitcode(st)
+
+    def wait(pid, timeout):
+        deadline = time.monotonic() + timeout
+        interval = 0.001
+        while pid not in status:
+            reap()
+            if pid in status:
+                break
+            if time.monotonic() > deadline:
+                return None
+            time.sleep(interval)
+            interval = min(interval * 2, 0.01)
+        return status.pop(pid)
+
+    for line in sys.stdin:
+        req = json.loads(line)
+        if req.get("quit"):
+            break
+        if "stop" in req:
+            pid = req["stop"]
+            for sig in (signal.SIGTERM, signal.SIGKILL):
+                if pid in status:
+                    break
+                try:
+                    os.killpg(pid, sig)
+                except ProcessLookupError:
+                    pass
+                rc = wait(pid, req.get("timeout", 10))
+                if rc is not None:
+                    break
+            background.discard(pid)
+            answer = {"rc": rc}
+        else:
+            pid = launch(req.get("run") or req.get("spawn"), req)
+            if "spawn" in req:
+                background.add(pid)
+                answer = {"pid": pid}
+            else:
+                rc = wait(pid, req.get("timeout", 60))
+                if rc is None:  # timed out: kill the command's process group
+                    os.killpg(pid, signal.SIGKILL)
+                    wait(pid, 10)
+                answer = {"rc": rc}
+        # Zombies that appear while idle are collected before each answer
+        # and during every later command.
+        reap()
+        sys.stdout.write(json.dumps(answer) + "\n")
+        sys.stdout.flush()
+    for pid in background:
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def launch(argv, req):
+    """fork + exec argv in a process group of its own, stdio to files."""
+    stdin = os.open(req.get("stdin") or os.devnull, os.O_RDONLY)
+    out = os.open(req["out"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    err = os.open(req["err"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.setpgid(0, 0)
+            for fd, target in ((stdin, 0), (out, 1), (err, 2)):
+                os.dup2(fd, target)
+            os.closerange(3, 65536)
+            os.execvpe(argv[0], argv, req["env"])
+        finally:
+            os._exit(127)
+    for fd in (stdin, out, err):
+        os.close(fd)
+    return pid
+
+
+class Reaper:
+    """The test side of serve(): run(argv) -> CompletedProcess."""
+
+    def __init__(self, workdir, env):
+        self.workdir = workdir
+        self.env = env
+        self.n = 0
+        self.proc = subprocess.Popen(
+            [sys.executable, os.path.abspath(__file__), "--serve"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+            cwd=os.path.dirname(os.path.abspath(__file__)))
+
+    def _ask(self, req):
+        self.proc.stdin.write(json.dumps(req) + "\n")
+        self.proc.stdin.flush()
+        return json.loads(self.proc.stdout.readline())
+
+    def _files(self):
+        self.n += 1
+        return (os.path.join(self.workdir, f"out.{self.n}"),
+                os.path.join(self.workdir, f"err.{self.n}"))
+
+    def run(self, argv, timeout=60, input=None):
+        out, err = self._files()
+        req = {"run": [str(a) for a in argv], "env": self.env, "out": out, "err": err,
+               "timeout": timeout}
+        if input is not None:
+            req["stdin"] = out + ".in"
+            with open(req["stdin"], "w") as f:
+                f.write(input)
+        rc = self._ask(req)["rc"]
+        cp = subprocess.CompletedProcess(argv, rc, read_file(out), read_file(err))
+        for path in (out, err, req.get("stdin")):
+            if path:
+                os.unlink(path)
+        if rc is None:
+            raise subprocess.TimeoutExpired(argv, timeout, cp.stdout, cp.stderr)
+        return cp
+
+    def spawn(self, argv, log):
+        """Starts argv in the background, its output appended to log."""
+        return self._ask({"spawn": [str(a) for a in argv], "env": self.env,
+                          "out": log, "err": log + ".err"})["pid"]
+
+    def stop(self, pid, timeout=10):
+        return self._ask({"stop": pid, "timeout": timeout})["rc"]
+
+    def close(self):
+        if self.proc.poll() is None:
+            try:
+                self._ask({"quit": True})
+            except (BrokenPipeError, ValueError, json.JSONDecodeError):
+                pass
+            self.proc.stdin.close()
+            self.proc.wait(timeout=20)
+        self.proc.stdout.close()
+
+
+# --------------------------------------------------------------------------
+# the busybox image
+
+
+def rootfs_tar(rootfs, path):
+    """The shared busybox rootfs as an uncompressed layer tarball."""
+    with tarfile.open(path, "w", format=tarfile.PAX_FORMAT) as tar:
+        for name in sorted(os.listdir(rootfs)):
+            tar.add(os.path.join(rootfs, name), arcname=name)
+    return path
+
+
+def _blob(tar, data, media_type):
+    digest = hashlib.sha256(data).hexdigest()
+    info = tarfile.TarInfo(f"blobs/sha256/{digest}")
+    info.size = len(data)
+    tar.addfile(info, io.BytesIO(data))
+    return {"mediaType": media_type, "digest": f"sha256:{digest}", "size": len(data)}
+
+
+def _add_file(tar, name, data):
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    tar.addfile(info, io.BytesIO(data))
+
+
+def oci_archive(layer_tar, path, ref):
+    """An OCI image layout tarball of one layer (image-spec image-layout.md),
+    with the org.opencontainers.image.ref.name annotation for importers."""
+    layer = open(layer_tar, "rb").read()
+    config = {
+        "architecture": "amd64", "os": "linux",
+        "config": {"Env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
+                   "Cmd": ["sh"]},
+        "rootfs": {"type": "layers",
+                   "diff_ids": ["sha256:" + hashlib.sha256(layer).hexdigest()]},
+    }
+    with tarfile.open(path, "w") as tar:
+        layer_desc = _blob(tar, layer, "application/vnd.oci.image.layer.v1.tar")
+        config_desc = _blob(tar, json.dumps(config).encode(),
+                            "application/vnd.oci.image.config.v1+json")
+        manifest = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                    "config": config_desc, "layers": [layer_desc]}
+        manifest_desc = _blob(tar, json.dumps(manifest).encode(), manifest["mediaType"])
+        manifest_desc["annotations"] = {"org.opencontainers.image.ref.name": ref}
+        index = {"schemaVersion": 2, "manifests": [manifest_desc]}
+        _add_file(tar, "oci-layout", b'{"imageLayoutVersion": "1.0.0"}')
+        _add_file(tar, "index.json", json.dumps(index).encode())
+    return path
+
+
+# --------------------------------------------------------------------------
+# crun on the hybrid host
+
+
+def runtime_wrappers(directory, runtime, state_roots=True):
+    """{"cell": path, "crun": path}: scripts in <directory>/bin that run the
+    runtime under test and crun, with a state root in <directory> when
+    state_roots (else "cell" is the runtime itself: the client passes
+    --root).
+
+    A wrapper, not the clients' own runtime flags: podman passes
+    --runtime-flag to the runtime calls it makes itself but not to the
+    cleanup that conmon runs when a container exits. crun's wrapper also
+    hides the cgroup2 controllers from it (see the module's docstring); it
+    is named crun so that clients treat it as crun.
+    """
+    bindir = os.path.join(directory, "bin")
+    os.makedirs(bindir)
+    empty = os.path.join(directory, "empty")
+    open(empty, "w").close()
+    cell = os.path.join(bindir, os.path.basename(runtime)) if state_roots else runtime
+    crun = os.path.join(bindir, "crun")
+    root = f"--root {directory}/state-crun " if state_roots else ""
+    if state_roots:
+        with open(cell, "w") as f:
+            f.write(f"#!/bin/sh\nexec {runtime} --root {directory}/state-cell \"$@\"\n")
+        os.chmod(cell, 0o755)
+    with open(crun, "w") as f:
+        f.write("#!/bin/sh\n"
+                "exec unshare -m --propagation private sh -c '\n"
+                f"    [ -e {HYBRID_CONTROLLERS} ] && mount --bind {empty} {HYBRID_CONTROLLERS}\n"
+                f"    exec {CRUN} {root}\"$@\"' crun \"$@\"\n")
+    os.chmod(crun, 0o755)
+    return {"cell": cell, "crun": crun}
+
+
+# --------------------------------------------------------------------------
+# leftovers
+
+
+def cgroup_subtree(parent):
+    """Directories under `parent` (a cgroup path) in every hierarchy."""
+    found = []
+    for h in cgroup_hierarchies():
+        top = os.path.join(h, parent.lstrip("/"))
+        for dirpath, dirnames, _ in os.walk(top):
+            found += [os.path.join(dirpath, d) for d in dirnames]
+    return found
+
+
+def remove_cgroup_parent(parent):
+    for h in cgroup_hierarchies():
+        rmdir_tree(os.path.join(h, parent.lstrip("/")))
+
+
+def kill_processes(needle):
+    """SIGKILLs live processes that mention needle; returns what it found."""
+    procs = processes_mentioning(needle)
+    for pid, _ in procs:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    return procs
+
+
+def state_entries(root):
+    """Container directories in a runtime's state root (dot entries are the
+    runtime's caches)."""
+    if not os.path.isdir(root):
+        return []
+    return sorted(e for e in os.listdir(root) if not e.startswith("."))
+
+
+def unmount_under(directory):
+    """Lazily unmounts what is mounted under directory, deepest first."""
+    with open("/proc/self/mountinfo") as f:
+        mounts = [line.split()[4] for line in f]
+    left = [m for m in mounts if m == directory or m.startswith(directory + "/")]
+    for m in sorted(left, key=len, reverse=True):
+        subprocess.run(["umount", "-l", m], capture_output=True)
+    return left
+
+
+def normalize(text, *ids):
+    """Output with container ids (full and short) and durations blanked."""
+    for i in ids:
+        text = text.replace(i, "<id>").replace(i[:12], "<id>")
+    return re.sub(r"\d+(\.\d+)?(ms|µs|s)\b", "<t>", text)
+
+
+# --------------------------------------------------------------------------
+# podman
+
+
+class Podman:
+    """A podman of its own: podman(rt, *args) runs `podman --runtime <rt>
+    args`. rt is "cell" (the runtime under test) or "crun" (the peer), each
+    through its wrapper (runtime_wrappers). Only paths that podman passes on
+    to the cleanup command conmon runs (storage, tmp dir, runtime) are set
+    in containers.conf; the rest defaults to paths under the storage root."""
+
+    def __init__(self, directory, runtime, rootfs):
+        self.dir = directory
+        self.cgroup_parent = f"{CGROUP_PARENT}/podman"
+        self.runtimes = runtime_wrappers(directory, runtime)
+        conf = os.path.join(directory, "containers.conf")
+        storage = os.path.join(directory, "storage.conf")
+        for d in ("storage", "run", "tmp", "work"):
+            os.makedirs(os.path.join(directory, d))
+        with open(conf, "w") as f:
+            f.write(f"""[containers]
+netns = "none"
+default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
+[engine]
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+tmp_dir = "{directory}/tmp"
+""")
+        with open(storage, "w") as f:
+            f.write(f"""[storage]
+driver = "vfs"
+runroot = "{directory}/run"
+graphroot = "{directory}/storage"
+""")
+        env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": directory,
+               "CONTAINERS_CONF": conf, "CONTAINERS_STORAGE_CONF": storage,
+               "TMPDIR": os.path.join(directory, "tmp")}
+        self.reaper = Reaper(os.path.join(directory, "work"), env)
+        p = self.raw("import", rootfs_tar(rootfs, os.path.join(directory, "rootfs.tar")), IMAGE)
+        assert p.returncode == 0, f"podman import failed: {p.stderr}"
+
+    def raw(self, *args, timeout=60):
+        return self.reaper.run(["podman", *args], timeout=timeout)
+
+    def state_root(self, rt):
+        return os.path.join(self.dir, f"state-{rt}")
+
+    def containers_in(self, rt):
+        """The runtime's containers: directories in its state root (not its
+        caches, which start with a dot)."""
+        return state_entries(self.state_root(rt))
+
+    def __call__(self, rt, *args, timeout=60, input=None):
+        argv = ["podman", "--runtime", self.runtimes[rt], *args]
+        return self.reaper.run(argv, timeout=timeout, input=input)
+
+    def ok(self, rt, *args, **kw):
+        p = self(rt, *args, **kw)
+        assert p.returncode == 0, (f"podman ({rt}) {' '.join(args)} exited {p.returncode}\n"
+                                   f"stdout: {p.stdout}\nstderr: {p.stderr}")
+        return p
+
+    def run(self, rt, *args, **kw):
+        """`podman run` in the test cgroup parent; args are run's."""
+        return self(rt, "run", "--cgroup-parent", self.cgroup_parent, *args, **kw)
+
+    def inspect(self, rt, name, fmt):
+        return self.ok(rt, "inspect", "--format", fmt, name).stdout.strip()
+
+    def containers(self):
+        return self.raw("ps", "-a", "--format", "{{.ID}} {{.Names}}").stdout.split("\n")
+
+    def leftovers(self):
+        """What the containers of a test left: podman records, runtime state,
+        container cgroups. Removes what it finds."""
+        problems = []
+        names = [c for c in self.containers() if c.strip()]
+        if names:
+            problems.append(f"podman containers left: {names}")
+            self.raw("rm", "-af", "-t", "0")
+        for rt in self.runtimes:
+            left = self.containers_in(rt)
+            if left:
+                problems.append(f"{rt} state left: {left}")
+                for cid in left:
+                    subprocess.run([self.runtimes[rt], "delete", "--force", cid],
+                                   capture_output=True)
+        for d in cgroup_subtree(self.cgroup_parent):
+            if os.path.basename(d).startswith("libpod-"):
+                problems.append(f"cgroup left: {d}")
+                rmdir_tree(d)
+        return problems
+
+    def close(self):
+        self.raw("rm", "-af", "-t", "0")
+        self.reaper.close()
+        kill_processes(self.dir)
+        unmount_under(self.dir)
+        remove_cgroup_parent(self.cgroup_parent)
+
+
+@pytest.fixture(scope="module")
+def podman_env(runtime, session_dir, rootfs):
+    d = tempfile.mkdtemp(prefix="podman-", dir=session_dir)
+    pm = None
+    try:
+        pm = Podman(d, runtime, rootfs)
+        yield pm
+    finally:
+        if pm is not None:
+            pm.close()
+        shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.fixture
+def podman(podman_env, request):
+    """The module's podman; after the test, fails it if its containers left
+    anything behind."""
+    yield podman_env
+    problems = podman_env.leftovers()
+    call = getattr(request.node, "rep_call", None)
+    if problems and call is not None and call.passed:
+        pytest.fail("leak check:\n  " + "\n  ".join(problems), pytrace=False)
+
+
+# --------------------------------------------------------------------------
+# containerd
+
+
+class Containerd:
+    """A containerd of its own, started on a socket in the sandbox;
+    ctr(*args) runs `ctr --address <sock> --namespace <ns> args`.
+    runtime_binary(rt) is the path --runc-binary takes ("cell" or "crun")."""
+
+    def __init__(self, directory, runtime, rootfs):
+        self.dir = directory
+        self.namespace = f"cell-test-{SESSION_TAG}"
+        self.cgroup_parent = f"{CGROUP_PARENT}/containerd"
+        self.runtimes = runtime_wrappers(directory, runtime)
+        self.address = os.path.join(directory, "containerd.sock")
+        for d in ("root", "state", "work", "opt", "fifo"):
+            os.makedirs(os.path.join(directory, d))
+        config = os.path.join(directory, "config.toml")
+        with open(config, "w") as f:
+            f.write(f"""version = 2
+root = "{directory}/root"
+state = "{directory}/state"
+disabled_plugins = ["io.containerd.grpc.v1.cri"]
+[grpc]
+  address = "{self.address}"
+[ttrpc]
+  address = "{self.address}.ttrpc"
+[debug]
+  level = "info"
+[plugins."io.containerd.internal.v1.opt"]
+  path = "{directory}/opt"
+""")
+        env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": directory,
+               "TMPDIR": os.path.join(directory, "work")}
+        self.reaper = Reaper(os.path.join(directory, "work"), env)
+        self.log = os.path.join(directory, "containerd.log")
+        # The shims' sockets are made under /run/containerd/s whatever the
+        # config says (and ctr's fifos under /run/containerd/fifo unless
+        # told): remember what existed, to remove only what we add.
+        self.run_dirs = [d for d in ("/run/containerd", "/run/containerd/s",
+                                     "/run/containerd/fifo") if not os.path.exists(d)]
+        self.fifo_dir = os.path.join(directory, "fifo")
+        self.pid = self.reaper.spawn(["containerd", "--config", config], self.log)
+        wait_for(lambda: self.ctr_raw("version").returncode == 0, 20,
+                 what="containerd to answer on its socket")
+        tar = oci_archive(rootfs_tar(rootfs, os.path.join(directory, "layer.tar")),
+                          os.path.join(directory, "image.tar"), IMAGE)
+        p = self.ctr("images", "import", "--no-unpack", tar)
+        assert p.returncode == 0, f"ctr images import failed: {p.stdout}{p.stderr}"
+
+    def ctr_raw(self, *args, timeout=60):
+        return self.reaper.run(["ctr", "--address", self.address, *args], timeout=timeout)
+
+    def ctr(self, *args, timeout=60, input=None):
+        return self.reaper.run(["ctr", "--address", self.address, "--namespace",
+                                self.namespace, *args], timeout=timeout, input=input)
+
+    def exec(self, cid, exec_id, *args, flags=()):
+        """`ctr task exec` with its fifos in the sandbox."""
+        return self.ctr("task", "exec", "--fifo-dir", self.fifo_dir, "--exec-id", exec_id,
+                        *flags, cid, *args)
+
+    def ok(self, *args, **kw):
+        p = self.ctr(*args, **kw)
+        assert p.returncode == 0, (f"ctr {' '.join(args)} exited {p.returncode}\n"
+                                   f"stdout: {p.stdout}\nstderr: {p.stderr}")
+        return p
+
+    def run(self, rt, cid, *args, flags=(), **kw):
+        """`ctr run [flags] --runc-binary <rt> --cgroup <parent>/<cid> IMAGE
+        cid args`."""
+        return self.ctr("run", "--fifo-dir", self.fifo_dir, *flags,
+                        "--runc-binary", self.runtimes[rt],
+                        "--runc-root", self.state_root(rt), "--cgroup", f"{self.cgroup_parent}/{cid}", IMAGE, cid, *args, **kw)
+
+    def state_root(self, rt):
+        """The runtime's --root, which the shim passes on (--runc-root)."""
+        return os.path.join(self.dir, f"state-{rt}")
+
+    def leftovers(self):
+        problems = []
+        tasks = [line.split()[0] for line in
+                 self.ctr("tasks", "ls", "-q").stdout.split("\n") if line.strip()]
+        containers = [line.split()[0] for line in
+                      self.ctr("containers", "ls", "-q").stdout.split("\n") if line.strip()]
+        if tasks or containers:
+            problems.append(f"containerd tasks left: {tasks}, containers left: {containers}")
+            for t in tasks:
+                self.ctr("tasks", "kill", "-s", "SIGKILL", t)
+                self.ctr("tasks", "delete", "-f", t)
+            for c in containers:
+                self.ctr("containers", "delete", c)
+        for rt in self.runtimes:
+            # The shim adds the namespace: --root <runc-root>/<namespace>.
+            left = state_entries(os.path.join(self.state_root(rt), self.namespace))
+            if left:
+                problems.append(f"{rt} state left: {left}")
+        for d in cgroup_subtree(self.cgroup_parent):
+            problems.append(f"cgroup left: {d}")
+        remove_cgroup_parent(self.cgroup_parent)
+        return problems
+
+    def close(self):
+        self.leftovers()
+        self.reaper.stop(self.pid)
+        self.reaper.close()
+        kill_processes(self.dir)
+        kill_processes(f"-namespace {self.namespace} ")
+        unmount_under(self.dir)
+        remove_cgroup_parent(self.cgroup_parent)
+        for d in reversed(self.run_dirs):
+            try:
+                os.rmdir(d)
+            except OSError:
+                pass
+
+
+@pytest.fixture(scope="module")
+def containerd_env(runtime, session_dir, rootfs):
+    d = tempfile.mkdtemp(prefix="containerd-", dir=session_dir)
+    c = None
+    try:
+        c = Containerd(d, runtime, rootfs)
+        yield c
+    finally:
+        if c is not None:
+            c.close()
+        shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.fixture
+def containerd(containerd_env, request):
+    yield containerd_env
+    problems = containerd_env.leftovers()
+    call = getattr(request.node, "rep_call", None)
+    if problems and call is not None and call.passed:
+        pytest.fail("leak check:\n  " + "\n  ".join(problems), pytrace=False)
+
+
+if __name__ == "__main__" and sys.argv[1:] == ["--serve"]:
+    serve()
