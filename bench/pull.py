@@ -75,7 +75,7 @@ def run_cell(cell, name, tmp):
 
 def run_podman(name, tmp):
     root = tempfile.mkdtemp(prefix="podman-", dir=tmp)
-    base = ["podman", "--root", f"{root}/root", "--runroot", f"{root}/run",
+    base = ["podman", "--root", f"{root}/root", "--runroot", f"{root}/run", "--tmpdir", f"{root}/tmp",
             "--storage-driver", "overlay", "--cgroup-manager", "cgroupfs", "--events-backend",
             "none"]
     try:
@@ -112,6 +112,8 @@ def main():
     tmp = tempfile.mkdtemp(prefix="cell-pull-bench-")
     reg = None
     try:
+        # A private copy: a rebuild in the tree must not pull it away mid-run.
+        a.cell = shutil.copy(a.cell, os.path.join(tmp, "cell"))
         lay = build_image(tmp, a.layers, a.layer_mb)
         reg = Registry(tmp).start()
         name = reg.push(lay, "bench", "bench/img:1")

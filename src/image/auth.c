@@ -204,7 +204,6 @@ static int set_basic(struct registry *r, cell_err_t *err)
     r->auth_header = NULL;
     if (asprintf(&r->auth_header, "Authorization: Basic %s", b64) < 0)
         return cell_error(err, ENOMEM, "registry %s", r->host);
-    r->basic_only = true;
     return 0;
 }
 

@@ -67,7 +67,10 @@ static bool platform_matches(json_t *entry, const struct platform *want)
     const char *variant = json_string_value(json_object_get(pl, "variant"));
     if (!os || !arch || strcmp(os, want->os) != 0 || strcmp(arch, want->arch) != 0)
         return false;
-    return !*want->variant || (variant && strcmp(variant, want->variant) == 0);
+    if (!*want->variant || (variant && strcmp(variant, want->variant) == 0))
+        return true;
+    /* v8 is what arm64 means when an index names no variant (as Go's platforms). */
+    return !variant && strcmp(want->arch, "arm64") == 0 && strcmp(want->variant, "v8") == 0;
 }
 
 static int descriptor_from(json_t *entry, struct cell_image_descriptor *out, cell_err_t *err)

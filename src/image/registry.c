@@ -172,6 +172,12 @@ static int transport_error(const struct registry *r, CURLcode rc, cell_err_t *er
         return cell_error(err, 0, "registry %s: response over %u bytes", r->host, MANIFEST_MAX);
     if (rc == CURLE_OUT_OF_MEMORY)
         return cell_error(err, ENOMEM, "registry %s", r->host);
+    /* The usual cause of a TLS failure on a local registry is that it has none. */
+    if (r->tls_verify && (rc == CURLE_SSL_CONNECT_ERROR || rc == CURLE_PEER_FAILED_VERIFICATION))
+        return cell_error(err, 0,
+                          "registry %s: %s (--tls-verify=false for a registry "
+                          "without TLS or with a certificate not trusted here)",
+                          r->host, curl_easy_strerror(rc));
     return cell_error(err, 0, "registry %s: %s", r->host, curl_easy_strerror(rc));
 }
 

@@ -27,7 +27,6 @@ struct registry {
     bool tls_verify;
     char *basic;       /* "user:password" from the credentials file, or NULL */
     char *auth_header; /* "Authorization: Bearer ..." or "... Basic ...", or NULL */
-    bool basic_only;   /* the host asked for basic auth: never ask a realm */
     CURL *easy;        /* reused for API requests, so the connection stays open */
 };
 
@@ -101,3 +100,32 @@ struct registry_blob_req {
 int registry_blobs_fetch(struct registry *r, struct cell_image_store *s,
                          const struct registry_blob_req *reqs, size_t n,
                          const struct cell_image_pull_opts *opts, cell_err_t *err);
+
+/* registry_partial.c: the bytes of a blob downloaded so far, kept in
+ * <store>/ingest/<hex> beside the store's own writer, so that a pull that
+ * was killed (or failed) continues the blob next time with a Range request
+ * instead of starting it over. Best effort: a partial file that cannot be
+ * made or written is simply not used; one is never shared by two pulls
+ * (flock). */
+struct registry_partial {
+    int fd;       /* -1: none */
+    int64_t size; /* bytes in it */
+};
+
+/* Opens (creating) the partial file of digest, locked; a partial file
+ * larger than size is emptied. p->fd is -1 when there is none to use. */
+void registry_partial_open(struct cell_image_store *s, const char *digest, int64_t size,
+                           struct registry_partial *p);
+/* Calls feed with its content, in order, from the start; a negative return
+ * of feed stops. Returns what feed returned last (0 when empty). */
+int registry_partial_replay(struct registry_partial *p,
+                            int (*feed)(void *ctx, const void *buf, size_t len), void *ctx);
+/* Appends; on a write error the partial file is dropped. */
+void registry_partial_append(struct cell_image_store *s, const char *digest,
+                             struct registry_partial *p, const void *buf, size_t len);
+/* Empties it (the server sends the blob from its start again). */
+void registry_partial_truncate(struct registry_partial *p);
+/* Removes it: the blob is complete, or its bytes are wrong. */
+void registry_partial_remove(struct cell_image_store *s, const char *digest,
+                             struct registry_partial *p);
+void registry_partial_close(struct registry_partial *p);

@@ -25,6 +25,7 @@ struct xfer {
     CURL *h;
     struct curl_slist *headers;
     struct cell_image_blob_writer *w;
+    struct registry_partial part; /* the bytes so far, kept for a later pull */
     EVP_MD_CTX *md;
     int64_t got;
     int attempts;
@@ -59,7 +60,25 @@ static void report(struct xfer *x, enum cell_image_pull_phase phase)
     o->progress(o->progress_ctx, &p);
 }
 
-static int xfer_open_writer(struct xfer *x, cell_err_t *err)
+/* Bytes of the blob, from wherever they come: hashed and written. */
+static int xfer_take(struct xfer *x, const void *buf, size_t len, cell_err_t *err)
+{
+    if (cell_image_blob_writer_write(x->w, buf, len, err) < 0)
+        return -1;
+    EVP_DigestUpdate(x->md, buf, len);
+    x->got += (int64_t)len;
+    return 0;
+}
+
+static int replay_feed(void *ctx, const void *buf, size_t len)
+{
+    struct xfer *x = ctx;
+    return xfer_take(x, buf, len, &x->err);
+}
+
+/* A fresh writer and hash; what an earlier pull left of the blob is taken
+ * first, unless from_zero (the server is sending all of it again). */
+static int xfer_open_writer(struct xfer *x, bool from_zero, cell_err_t *err)
 {
     const struct cell_image_descriptor *d = x->req->desc;
     cell_image_blob_writer_abort(x->w);
@@ -69,7 +88,17 @@ static int xfer_open_writer(struct xfer *x, cell_err_t *err)
         return cell_error(err, ENOMEM, "blob %s", d->digest);
     if (EVP_DigestInit_ex(x->md, EVP_sha256(), NULL) != 1)
         return cell_error(err, 0, "blob %s: sha256 init failed", d->digest);
-    return cell_image_blob_writer_open(x->f->s, d->digest, d->size, &x->w, err);
+    if (cell_image_blob_writer_open(x->f->s, d->digest, d->size, &x->w, err) < 0)
+        return -1;
+    if (x->part.fd < 0 && !from_zero)
+        registry_partial_open(x->f->s, d->digest, d->size, &x->part);
+    if (from_zero)
+        registry_partial_truncate(&x->part);
+    if (registry_partial_replay(&x->part, replay_feed, x) < 0) {
+        cell_error(err, x->err.errnum, "%s", x->err.msg ? x->err.msg : "partial blob");
+        return -1;
+    }
+    return 0;
 }
 
 /* First bytes of a response: is it the blob, from where we asked? */
@@ -85,7 +114,7 @@ static int xfer_check_response(struct xfer *x)
         return 0;
     }
     if (x->got > 0) /* the range was ignored: all of it comes again */
-        return xfer_open_writer(x, &x->err);
+        return xfer_open_writer(x, true, &x->err);
     return 0;
 }
 
@@ -101,12 +130,12 @@ static size_t xfer_write(char *ptr, size_t size, size_t nmemb, void *userdata)
     if (x->got + (int64_t)n > d->size) {
         cell_error(&x->err, 0, "blob %s from %s: more than its %lld bytes", d->digest,
                    x->f->r->host, (long long)d->size);
+        registry_partial_remove(x->f->s, d->digest, &x->part);
         goto fail;
     }
-    if (cell_image_blob_writer_write(x->w, ptr, n, &x->err) < 0)
+    if (xfer_take(x, ptr, n, &x->err) < 0)
         goto fail;
-    EVP_DigestUpdate(x->md, ptr, n);
-    x->got += (int64_t)n;
+    registry_partial_append(x->f->s, d->digest, &x->part, ptr, n);
     report(x, CELL_PULL_DOWNLOADING);
     return n;
 fail:
@@ -156,6 +185,8 @@ static int xfer_finish(struct xfer *x, cell_err_t *err)
     EVP_DigestFinal_ex(x->md, md, &mdlen);
     for (unsigned int i = 0; i < mdlen && i < 32; i++)
         snprintf(got + 7 + 2 * i, 3, "%02x", md[i]);
+    /* Right or wrong, these bytes are never wanted again. */
+    registry_partial_remove(x->f->s, d->digest, &x->part);
     if (strcmp(got, d->digest) != 0) {
         cell_image_blob_writer_abort(TAKE_PTR(x->w));
         return cell_error(err, 0, "blob %s from %s: digest mismatch (got %s)", d->digest,
@@ -245,7 +276,10 @@ static int start_more(struct fetch *f, cell_err_t *err)
             report(x, CELL_PULL_EXISTS);
             continue;
         }
-        if (xfer_open_writer(x, err) < 0 || xfer_start(x, err) < 0)
+        if (xfer_open_writer(x, false, err) < 0)
+            return -1;
+        /* A killed pull may have had all of it, short of naming it. */
+        if (x->got == x->req->desc->size ? xfer_finish(x, err) < 0 : xfer_start(x, err) < 0)
             return -1;
     }
     return 0;
@@ -298,6 +332,7 @@ static void fetch_clear(struct fetch *f)
         }
         curl_slist_free_all(x->headers);
         cell_image_blob_writer_abort(x->w);
+        registry_partial_close(&x->part);
         EVP_MD_CTX_free(x->md);
         cell_error_clear(&x->err);
     }
@@ -320,6 +355,7 @@ int registry_blobs_fetch(struct registry *r, struct cell_image_store *s,
     for (size_t i = 0; i < n; i++) {
         f.x[i].f = &f;
         f.x[i].req = &reqs[i];
+        f.x[i].part.fd = -1;
     }
     int ret = fetch_run(&f, err);
     fetch_clear(&f);

@@ -7,7 +7,7 @@ import pty
 import subprocess
 import urllib.request
 
-from registry_fixture import (Layout, cell, images, layer, registry, sha256,  # noqa: F401
+from registry_fixture import (cell, images, layer, registry, sha256,  # noqa: F401
                               tree_listing, umoci_rootfs)
 
 MT_DOCKER_V2 = "application/vnd.docker.distribution.manifest.v2+json"

@@ -11,11 +11,13 @@ import http.server
 import json
 import os
 import re
+import subprocess
 import threading
 import time
 
 import pytest
 
+from helpers import wait_for
 from registry_fixture import Layout, cell, free_port, layer  # noqa: F401
 
 TOKEN = "t0ken-for-cell"
@@ -28,6 +30,8 @@ class MockRegistry:
         self.lock = threading.Lock()
         self.inflight = self.max_inflight = 0
         self.break_blobs = set()   # first GET of these sends half, then closes
+        self.stall_blobs = set()   # first GET of these sends half, then waits for release
+        self.release = threading.Event()
         self.ignore_range = False  # answer a Range request with the whole blob (200)
         self.redirect = False      # blobs: 307 to the storage server (another host name)
         self.bearer = False        # 401 + realm until a token is presented
@@ -118,9 +122,9 @@ class MockRegistry:
                 try:
                     time.sleep(mock.delay)
                     rng = self.headers.get("Range")
-                    if digest in mock.break_blobs and digest not in mock.broken:
+                    if digest in mock.break_blobs | mock.stall_blobs and digest not in mock.broken:
                         mock.broken.add(digest)
-                        return self.send_broken(data)
+                        return self.send_broken(data, digest in mock.stall_blobs)
                     if rng and not mock.ignore_range:
                         start = int(re.match(r"bytes=(\d+)-$", rng).group(1))
                         return self.send(206, data[start:], [
@@ -130,12 +134,14 @@ class MockRegistry:
                     with mock.lock:
                         mock.inflight -= 1
 
-            def send_broken(self, data):
+            def send_broken(self, data, stall):
                 self.send_response(200)
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data[:len(data) // 2])
                 self.wfile.flush()
+                if stall:
+                    mock.release.wait(30)
                 self.close_connection = True
                 self.connection.shutdown(2)
 
@@ -152,6 +158,7 @@ def mock(test_dir, rootfs):
     m = MockRegistry(lay).start()
     m.desc, m.layers, m.name = desc, lay.last_layers, f"{m.host}/mock/img:1"
     yield m
+    m.release.set()
     m.stop()
 
 
@@ -221,3 +228,31 @@ def test_pull_unknown_tag_on_mock(cell, mock):
     assert p.returncode == 1
     assert p.stderr.splitlines() == [
         f"cell: image {mock.host}/mock/img:nope: not found (manifest unknown to {mock.host})"]
+
+
+def test_pull_killed_midway_continues_where_it_stopped(cell, mock):
+    """A pull killed in the middle of a blob keeps what it had (the store's
+    ingest/<hex>); the next pull asks only for the rest."""
+    big = mock.layers[2]
+    mock.stall_blobs.add(big["digest"])
+    partial = os.path.join(cell.root, "ingest", big["digest"][7:])
+    proc = subprocess.Popen([cell.path, "--root", cell.root, "pull", "--tls-verify=false",
+                             mock.name], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env=dict(os.environ, CELL_AUTH_FILE=cell.auth_file))
+    try:
+        wait_for(lambda: os.path.exists(partial) and
+                 os.path.getsize(partial) == big["size"] // 2, timeout=20,
+                 what="half of the blob on disk")
+    finally:
+        proc.kill()
+        proc.wait()
+    mock.release.set()
+    assert "mock/img" not in cell("images").stdout
+
+    p = pull(cell, mock)
+    assert p.stdout.splitlines()[0] == f"Digest: {mock.desc['digest']}"
+    reqs = mock.blob_requests(big["digest"])
+    assert len(reqs) == 2
+    assert reqs[1][3]["Range"] == f"bytes={big['size'] // 2}-"
+    assert cell.blob_exists(big["digest"])
+    assert not os.path.exists(partial)
