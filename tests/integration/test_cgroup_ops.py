@@ -98,7 +98,8 @@ def test_ps_lists_the_containers_processes_by_host_pid(rt, bundle):
     table = rt.ok("ps", b.cid).stdout.splitlines()
     assert "PID" in table[0].split()
     assert len(table) == 4
-    assert sorted(line.split()[-2:] for line in table[1:] if "sh -c" not in line) == [["sleep", "1000"], ["sleep", "1001"]]
+    sleeps = sorted(line.split()[-2:] for line in table[1:] if "sh -c" not in line)
+    assert sleeps == [["sleep", "1000"], ["sleep", "1001"]]
     rt.delete(b.cid, force=True)
 
 
