@@ -246,13 +246,13 @@ static int setup_process(struct cell_container *c, char **exe, char ***env, cell
     int r;
     if (p->cwd && chdir(p->cwd) < 0)
         return cell_error(err, errno, "process.cwd: chdir %s", p->cwd);
-    if (setsid() < 0)
     /* A cwd reached through an inherited fd or a symlink swapped since the
      * root was checked lies outside the root, and getcwd says ENOENT
      * ("unreachable"): refuse to start there (CVE-2024-21626 class). */
     char here[PATH_MAX];
     if (!getcwd(here, sizeof here) && errno == ENOENT)
         return cell_error(err, 0, "process.cwd %s: outside the container's root", p->cwd);
+    if (setsid() < 0)
         return cell_error(err, errno, "setsid");
     if (c->pty_peer >= 0 && (r = cell_terminal_attach(c->pty_peer, err)) < 0)
         return r;
