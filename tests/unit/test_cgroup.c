@@ -1119,6 +1119,18 @@ static void test_frozen_and_oom_kills(void **state)
     assert_int_equal(kills, 3);
 }
 
+static void test_systemd_driver_is_refused_with_a_reason(void **state)
+{
+    (void)state;
+    _cleanup_err_ cell_err_t err = CELL_ERR_INIT;
+    assert_int_equal(cell_cgroup_check_driver(false, &err), 0);
+    assert_true(cell_cgroup_check_driver(true, &err) < 0);
+    const char *msg = cell_error_text(&err);
+    assert_non_null(strstr(msg, "--systemd-cgroup: "));
+    assert_non_null(
+        strstr(msg, access("/run/systemd/system", F_OK) == 0 ? "not implemented" : "not PID 1"));
+}
+
 static void test_hugepage_name(void **state)
 {
     (void)state;
@@ -1238,6 +1250,7 @@ int main(void)
         T(test_v2_stats),
         T(test_v1_stats),
         cmocka_unit_test(test_hugepage_name),
+        cmocka_unit_test(test_systemd_driver_is_refused_with_a_reason),
         cmocka_unit_test(test_bpf_device_program),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
