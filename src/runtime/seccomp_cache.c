@@ -43,7 +43,7 @@ int seccomp_cache_key(const json_t *sc, char key[65])
     struct utsname u;
     uname(&u);
     char prefix[512];
-    int n = snprintf(prefix, sizeof prefix, "cell-seccomp-1 libseccomp %u.%u.%u api %u kernel %s\n",
+    int n = snprintf(prefix, sizeof prefix, "cell-seccomp-2 libseccomp %u.%u.%u api %u kernel %s\n",
                      v->major, v->minor, v->micro, seccomp_api_get(), u.release);
     unsigned char md[SHA256_DIGEST_LENGTH];
     SHA256_CTX c;
