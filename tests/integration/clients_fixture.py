@@ -27,18 +27,20 @@ Fixtures are module-scoped (one podman or containerd per test module); the
 test modules import them from here.
 """
 
+import concurrent.futures
 import ctypes
 import hashlib
 import io
 import json
 import os
-import re
+import select
 import shutil
 import signal
 import subprocess
 import sys
 import tarfile
 import tempfile
+import threading
 import time
 
 import pytest
@@ -61,14 +63,37 @@ def serve():
     one JSON line on stdout. Requests: {"run": argv, "env", "out", "err",
     "timeout"} runs a command to its end; {"spawn": argv, ...} starts one in
     the background; {"stop": pid, "timeout"} SIGTERMs a background command,
-    then SIGKILLs it; {"quit": true}. Orphans are reaped all the time."""
+    then SIGKILLs it. Orphans are reaped all the time, also while idle: a
+    conmon adopted here may exit while another reaper runs the podman
+    command that waits for it."""
     libc = ctypes.CDLL(None, use_errno=True)
     if libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
         raise OSError(ctypes.get_errno(), "prctl(PR_SET_CHILD_SUBREAPER)")
-    status = {}  # pid -> exit code of our direct commands
-    background = set()
+    server = _Server()
+    for req in server.requests():
+        if "stop" in req:
+            answer = {"rc": server.stop(req["stop"], req.get("timeout", 10))}
+        elif "spawn" in req:
+            pid = launch(req["spawn"], req)
+            server.background.add(pid)
+            answer = {"pid": pid}
+        else:
+            answer = {"rc": server.run(launch(req["run"], req), req.get("timeout", 60))}
+        sys.stdout.write(json.dumps(answer) + "\n")
+        sys.stdout.flush()
+    for pid in server.background:
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
 
-    def reap():
+
+class _Server:
+    def __init__(self):
+        self.status = {}  # pid -> exit code of a command of ours
+        self.background = set()
+
+    def reap(self):
         while True:
             try:
                 pid, st = os.waitpid(-1, os.WNOHANG)
@@ -76,60 +101,59 @@ def serve():
                 return
             if pid == 0:
                 return
-            status[pid] = os.waitstatus_to_exitcode(st)
+            self.status[pid] = os.waitstatus_to_exitcode(st)
 
-    def wait(pid, timeout):
+    def requests(self):
+        """Yields the requests on stdin, reaping every 20 ms meanwhile."""
+        fd, buf = sys.stdin.fileno(), b""
+        while True:
+            while b"\n" not in buf:
+                ready, _, _ = select.select([fd], [], [], 0.02)
+                self.reap()
+                if ready:
+                    chunk = os.read(fd, 65536)
+                    if not chunk:
+                        return
+                    buf += chunk
+            line, buf = buf.split(b"\n", 1)
+            req = json.loads(line)
+            if req.get("quit"):
+                return
+            yield req
+
+    def wait(self, pid, timeout):
+        """pid's exit code, or None after timeout; reaps orphans meanwhile."""
         deadline = time.monotonic() + timeout
         interval = 0.001
-        while pid not in status:
-            reap()
-            if pid in status:
+        while pid not in self.status:
+            self.reap()
+            if pid in self.status:
                 break
             if time.monotonic() > deadline:
                 return None
             time.sleep(interval)
             interval = min(interval * 2, 0.01)
-        return status.pop(pid)
+        return self.status.pop(pid)
 
-    for line in sys.stdin:
-        req = json.loads(line)
-        if req.get("quit"):
-            break
-        if "stop" in req:
-            pid = req["stop"]
-            for sig in (signal.SIGTERM, signal.SIGKILL):
-                if pid in status:
-                    break
-                try:
-                    os.killpg(pid, sig)
-                except ProcessLookupError:
-                    pass
-                rc = wait(pid, req.get("timeout", 10))
-                if rc is not None:
-                    break
-            background.discard(pid)
-            answer = {"rc": rc}
-        else:
-            pid = launch(req.get("run") or req.get("spawn"), req)
-            if "spawn" in req:
-                background.add(pid)
-                answer = {"pid": pid}
-            else:
-                rc = wait(pid, req.get("timeout", 60))
-                if rc is None:  # timed out: kill the command's process group
-                    os.killpg(pid, signal.SIGKILL)
-                    wait(pid, 10)
-                answer = {"rc": rc}
-        # Zombies that appear while idle are collected before each answer
-        # and during every later command.
-        reap()
-        sys.stdout.write(json.dumps(answer) + "\n")
-        sys.stdout.flush()
-    for pid in background:
-        try:
+    def run(self, pid, timeout):
+        rc = self.wait(pid, timeout)
+        if rc is None:  # timed out: kill the command's process group
             os.killpg(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+            self.wait(pid, 10)
+        return rc
+
+    def stop(self, pid, timeout):
+        rc = None
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            try:
+                os.killpg(pid, sig)
+            except ProcessLookupError:
+                pass
+            rc = self.wait(pid, timeout)
+            if rc is not None:
+                break
+        self.background.discard(pid)
+        return rc
 
 
 def launch(argv, req):
@@ -156,7 +180,7 @@ class Reaper:
     """The test side of serve(): run(argv) -> CompletedProcess."""
 
     def __init__(self, workdir, env):
-        self.workdir = workdir
+        self.workdir = tempfile.mkdtemp(prefix="reaper-", dir=workdir)
         self.env = env
         self.n = 0
         self.proc = subprocess.Popen(
@@ -208,6 +232,47 @@ class Reaper:
             self.proc.stdin.close()
             self.proc.wait(timeout=20)
         self.proc.stdout.close()
+
+
+class Reapers:
+    """One Reaper per thread that asks (the test's thread and the workers
+    of each()), so that the two runtimes' commands run side by side."""
+
+    def __init__(self, workdir, env):
+        self.workdir, self.env = workdir, env
+        self.by_thread = {}
+        self.lock = threading.Lock()
+
+    def __call__(self):
+        me = threading.get_ident()
+        with self.lock:
+            if me not in self.by_thread:
+                self.by_thread[me] = Reaper(self.workdir, self.env)
+            return self.by_thread[me]
+
+    def close(self):
+        for r in self.by_thread.values():
+            r.close()
+
+
+# Two workers for the whole session: their thread ids, and so their
+# reapers, stay the same from test to test.
+_POOL = concurrent.futures.ThreadPoolExecutor(max_workers=2)
+
+
+def each(fn, runtimes=("cell", "crun")):
+    """{rt: fn(rt)} for the runtime under test and crun, run side by side.
+    An exception in either is raised here."""
+    futures = {rt: _POOL.submit(fn, rt) for rt in runtimes}
+    return {rt: f.result() for rt, f in futures.items()}
+
+
+def same(results, what):
+    """Asserts that cell's result equals crun's and returns it."""
+    assert results["cell"] == results["crun"], (
+        f"{what}: cell-runtime and crun differ\n  cell: {results['cell']!r}\n"
+        f"  crun: {results['crun']!r}")
+    return results["cell"]
 
 
 # --------------------------------------------------------------------------
@@ -345,13 +410,6 @@ def unmount_under(directory):
     return left
 
 
-def normalize(text, *ids):
-    """Output with container ids (full and short) and durations blanked."""
-    for i in ids:
-        text = text.replace(i, "<id>").replace(i[:12], "<id>")
-    return re.sub(r"\d+(\.\d+)?(ms|µs|s)\b", "<t>", text)
-
-
 # --------------------------------------------------------------------------
 # podman
 
@@ -389,12 +447,12 @@ graphroot = "{directory}/storage"
         env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": directory,
                "CONTAINERS_CONF": conf, "CONTAINERS_STORAGE_CONF": storage,
                "TMPDIR": os.path.join(directory, "tmp")}
-        self.reaper = Reaper(os.path.join(directory, "work"), env)
+        self.reapers = Reapers(os.path.join(directory, "work"), env)
         p = self.raw("import", rootfs_tar(rootfs, os.path.join(directory, "rootfs.tar")), IMAGE)
         assert p.returncode == 0, f"podman import failed: {p.stderr}"
 
     def raw(self, *args, timeout=60):
-        return self.reaper.run(["podman", *args], timeout=timeout)
+        return self.reapers().run(["podman", *args], timeout=timeout)
 
     def state_root(self, rt):
         return os.path.join(self.dir, f"state-{rt}")
@@ -406,7 +464,7 @@ graphroot = "{directory}/storage"
 
     def __call__(self, rt, *args, timeout=60, input=None):
         argv = ["podman", "--runtime", self.runtimes[rt], *args]
-        return self.reaper.run(argv, timeout=timeout, input=input)
+        return self.reapers().run(argv, timeout=timeout, input=input)
 
     def ok(self, rt, *args, **kw):
         p = self(rt, *args, **kw)
@@ -447,7 +505,7 @@ graphroot = "{directory}/storage"
 
     def close(self):
         self.raw("rm", "-af", "-t", "0")
-        self.reaper.close()
+        self.reapers.close()
         kill_processes(self.dir)
         unmount_under(self.dir)
         remove_cgroup_parent(self.cgroup_parent)
@@ -511,7 +569,7 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
 """)
         env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": directory,
                "TMPDIR": os.path.join(directory, "work")}
-        self.reaper = Reaper(os.path.join(directory, "work"), env)
+        self.reapers = Reapers(os.path.join(directory, "work"), env)
         self.log = os.path.join(directory, "containerd.log")
         # The shims' sockets are made under /run/containerd/s whatever the
         # config says (and ctr's fifos under /run/containerd/fifo unless
@@ -519,7 +577,8 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
         self.run_dirs = [d for d in ("/run/containerd", "/run/containerd/s",
                                      "/run/containerd/fifo") if not os.path.exists(d)]
         self.fifo_dir = os.path.join(directory, "fifo")
-        self.pid = self.reaper.spawn(["containerd", "--config", config], self.log)
+        # containerd's reaper (the test thread's) adopts the shims.
+        self.pid = self.reapers().spawn(["containerd", "--config", config], self.log)
         wait_for(lambda: self.ctr_raw("version").returncode == 0, 20,
                  what="containerd to answer on its socket")
         tar = oci_archive(rootfs_tar(rootfs, os.path.join(directory, "layer.tar")),
@@ -528,10 +587,10 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
         assert p.returncode == 0, f"ctr images import failed: {p.stdout}{p.stderr}"
 
     def ctr_raw(self, *args, timeout=60):
-        return self.reaper.run(["ctr", "--address", self.address, *args], timeout=timeout)
+        return self.reapers().run(["ctr", "--address", self.address, *args], timeout=timeout)
 
     def ctr(self, *args, timeout=60, input=None):
-        return self.reaper.run(["ctr", "--address", self.address, "--namespace",
+        return self.reapers().run(["ctr", "--address", self.address, "--namespace",
                                 self.namespace, *args], timeout=timeout, input=input)
 
     def exec(self, cid, exec_id, *args, flags=()):
@@ -581,8 +640,8 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
 
     def close(self):
         self.leftovers()
-        self.reaper.stop(self.pid)
-        self.reaper.close()
+        self.reapers().stop(self.pid)
+        self.reapers.close()
         kill_processes(self.dir)
         kill_processes(f"-namespace {self.namespace} ")
         unmount_under(self.dir)

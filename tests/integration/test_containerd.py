@@ -10,25 +10,12 @@ clients_fixture.py.
 
 import os
 
-from clients_fixture import containerd, containerd_env  # noqa: F401 (fixtures)
+from clients_fixture import containerd, containerd_env, each, same  # noqa: F401 (fixtures)
 from helpers import pid_alive, read_file, wait_for
-
-RUNTIMES = ("cell", "crun")
 
 # Reports the signals it gets: USR1 is logged, TERM ends it with status 3.
 TRAPPER = ("trap 'echo got USR1' USR1; trap 'echo got TERM; exit 3' TERM; echo started; "
            "while :; do sleep 1000 & p=$!; wait $p; kill $p 2>/dev/null; done")
-
-
-def each(fn):
-    return {rt: fn(rt) for rt in RUNTIMES}
-
-
-def same(results, what):
-    assert results["cell"] == results["crun"], (
-        f"{what}: cell-runtime and crun differ\n  cell: {results['cell']!r}\n"
-        f"  crun: {results['crun']!r}")
-    return results["cell"]
 
 
 def cid_for(request, rt):
