@@ -49,14 +49,16 @@ demo: all
 # All stages run even when one fails, so one run shows every failure;
 # the target fails if any did.
 check: all
-	@unit=0; integ=0; v2=0; \
+	@unit=0; integ=0; v2=0; fz=0; \
 	$(MAKE) --no-print-directory unit || unit=$$?; \
+	$(MAKE) --no-print-directory fuzz-regress || fz=$$?; \
 	$(MAKE) --no-print-directory integration || integ=$$?; \
 	$(MAKE) --no-print-directory check-v2 || v2=$$?; \
 	echo "check: unit tests: $$([ $$unit = 0 ] && echo passed || echo FAILED)," \
 		"integration tests: $$([ $$integ = 0 ] && echo passed || echo FAILED)," \
-		"cgroup v2 tests: $$([ $$v2 = 0 ] && echo passed || echo FAILED)"; \
-	[ $$unit = 0 ] && [ $$integ = 0 ] && [ $$v2 = 0 ]
+		"cgroup v2 tests: $$([ $$v2 = 0 ] && echo passed || echo FAILED)," \
+		"fuzz regressions: $$([ $$fz = 0 ] && echo passed || echo FAILED)"; \
+	[ $$unit = 0 ] && [ $$integ = 0 ] && [ $$v2 = 0 ] && [ $$fz = 0 ]
 
 unit:
 	meson test -C $(BUILD) --print-errorlogs

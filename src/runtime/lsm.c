@@ -47,7 +47,8 @@ int cell_lsm_check(const struct cell_spec *spec, cell_err_t *err)
                           "process.apparmorProfile \"%s\": AppArmor is not enabled on this host",
                           p->apparmor_profile);
     if (set(p->selinux_label) && !cell_lsm_selinux_enabled())
-        return cell_error(err, 0, "process.selinuxLabel \"%s\": SELinux is not enabled on this host",
+        return cell_error(err, 0,
+                          "process.selinuxLabel \"%s\": SELinux is not enabled on this host",
                           p->selinux_label);
     if (set(spec->linux.mount_label) && !cell_lsm_selinux_enabled())
         return cell_error(err, 0, "linux.mountLabel \"%s\": SELinux is not enabled on this host",
@@ -70,8 +71,8 @@ int cell_lsm_set_exec_labels(const struct cell_process *p, cell_err_t *err)
     if (set(p->apparmor_profile)) {
         char cmd[4096];
         snprintf(cmd, sizeof cmd, "exec %s", p->apparmor_profile);
-        int r = write_attr("/proc/thread-self/attr/apparmor/exec", "/proc/thread-self/attr/exec",
-                           cmd);
+        int r =
+            write_attr("/proc/thread-self/attr/apparmor/exec", "/proc/thread-self/attr/exec", cmd);
         if (r < 0)
             return cell_error(err, -r, "process.apparmorProfile: set \"%s\"", p->apparmor_profile);
     }
@@ -87,5 +88,5 @@ int cell_lsm_set_exec_labels(const struct cell_process *p, cell_err_t *err)
 const char *cell_lsm_mount_context(const struct cell_spec *spec)
 {
     return set(spec->linux.mount_label) && cell_lsm_selinux_enabled() ? spec->linux.mount_label
-                                                                       : NULL;
+                                                                      : NULL;
 }

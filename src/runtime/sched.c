@@ -32,8 +32,8 @@ struct name_value {
 
 /* SCHED_ISO is in the spec's list but in no mainline kernel: refused. */
 static const struct name_value policies[] = {
-    {"SCHED_OTHER", SCHED_NORMAL}, {"SCHED_FIFO", SCHED_FIFO},   {"SCHED_RR", SCHED_RR},
-    {"SCHED_BATCH", SCHED_BATCH},  {"SCHED_IDLE", SCHED_IDLE},   {"SCHED_DEADLINE", SCHED_DEADLINE},
+    {"SCHED_OTHER", SCHED_NORMAL}, {"SCHED_FIFO", SCHED_FIFO}, {"SCHED_RR", SCHED_RR},
+    {"SCHED_BATCH", SCHED_BATCH},  {"SCHED_IDLE", SCHED_IDLE}, {"SCHED_DEADLINE", SCHED_DEADLINE},
 };
 
 static const struct name_value sched_flags[] = {
@@ -187,7 +187,8 @@ int cell_sched_set_personality(const struct cell_spec *spec, cell_err_t *err)
     else if (domain && !strcmp(domain, "LINUX32"))
         persona = PER_LINUX32;
     else
-        return cell_error(err, 0, "config.json: linux.personality.domain: expected LINUX or LINUX32");
+        return cell_error(err, 0,
+                          "config.json: linux.personality.domain: expected LINUX or LINUX32");
     /* The spec defines no flag yet: any would be one we cannot honour. */
     json_t *flags = json_object_get(pers, "flags");
     if (flags && (!json_is_array(flags) || json_array_size(flags) > 0))
@@ -241,8 +242,10 @@ int cell_sched_exec_affinity(const struct cell_process *p, bool final, cell_err_
         return 0;
     cpu_set_t set;
     if (!json_is_string(v) || cell_sched_parse_cpu_list(json_string_value(v), &set) < 0)
-        return cell_error(err, 0, "config.json: process.execCPUAffinity.%s: expected a CPU list "
-                          "like \"0-3,7\"", key);
+        return cell_error(err, 0,
+                          "config.json: process.execCPUAffinity.%s: expected a CPU list "
+                          "like \"0-3,7\"",
+                          key);
     if (sched_setaffinity(0, sizeof set, &set) < 0)
         return cell_error(err, errno, "process.execCPUAffinity.%s: set %s", key,
                           json_string_value(v));

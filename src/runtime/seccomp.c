@@ -55,8 +55,8 @@ static int action_with_errno(uint32_t base, const char *name, const json_t *ret,
     return 0;
 }
 
-static int parse_action(const json_t *name, const json_t *ret, const char *where, const char *ret_key,
-                        uint32_t *out, cell_err_t *err)
+static int parse_action(const json_t *name, const json_t *ret, const char *where,
+                        const char *ret_key, uint32_t *out, cell_err_t *err)
 {
     uint32_t base;
     if (!json_is_string(name))
@@ -289,7 +289,8 @@ static int filter_flags(const json_t *sc, bool notify, unsigned *out, cell_err_t
 
 static int check_listener(const json_t *sc, bool notify, cell_err_t *err)
 {
-    json_t *path = json_object_get(sc, "listenerPath"), *md = json_object_get(sc, "listenerMetadata");
+    json_t *path = json_object_get(sc, "listenerPath"),
+           *md = json_object_get(sc, "listenerMetadata");
     if (path && (!json_is_string(path) || json_string_length(path) == 0))
         return cell_error(err, 0, WHERE ".listenerPath: expected a non-empty string");
     if (md && !json_is_string(md))
@@ -304,8 +305,9 @@ static int check_listener(const json_t *sc, bool notify, cell_err_t *err)
 int seccomp_compile(const json_t *sc, struct cell_seccomp *out, cell_err_t *err)
 {
     struct build b = {.err = err};
-    int r = parse_action(json_object_get(sc, "defaultAction"), json_object_get(sc, "defaultErrnoRet"),
-                         WHERE ".defaultAction", "defaultErrnoRet", &b.default_action, err);
+    int r =
+        parse_action(json_object_get(sc, "defaultAction"), json_object_get(sc, "defaultErrnoRet"),
+                     WHERE ".defaultAction", "defaultErrnoRet", &b.default_action, err);
     if (r < 0)
         return r;
     if (b.default_action == SCMP_ACT_NOTIFY)

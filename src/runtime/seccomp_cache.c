@@ -27,7 +27,7 @@
 #include <unistd.h>
 
 #define CACHE_DIR ".seccomp-cache"
-#define MAGIC "CELLBPF1"
+#define MAGIC     "CELLBPF1"
 
 struct header {
     char magic[8];

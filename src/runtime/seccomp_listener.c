@@ -51,8 +51,8 @@ static int send_with_fd(int sock, const char *text, int fd)
     size_t len = strlen(text), off = 0;
     char cbuf[CMSG_SPACE(sizeof(int))] = {0};
     struct iovec iov = {.iov_base = (void *)text, .iov_len = len};
-    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-                        .msg_controllen = sizeof cbuf};
+    struct msghdr mh = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
     struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
     cm->cmsg_level = SOL_SOCKET;
     cm->cmsg_type = SCM_RIGHTS;

@@ -35,9 +35,12 @@ static const struct name_value actions[] = {
 };
 
 static const struct name_value operators[] = {
-    {"SCMP_CMP_NE", SCMP_CMP_NE},       {"SCMP_CMP_LT", SCMP_CMP_LT},
-    {"SCMP_CMP_LE", SCMP_CMP_LE},       {"SCMP_CMP_EQ", SCMP_CMP_EQ},
-    {"SCMP_CMP_GE", SCMP_CMP_GE},       {"SCMP_CMP_GT", SCMP_CMP_GT},
+    {"SCMP_CMP_NE", SCMP_CMP_NE},
+    {"SCMP_CMP_LT", SCMP_CMP_LT},
+    {"SCMP_CMP_LE", SCMP_CMP_LE},
+    {"SCMP_CMP_EQ", SCMP_CMP_EQ},
+    {"SCMP_CMP_GE", SCMP_CMP_GE},
+    {"SCMP_CMP_GT", SCMP_CMP_GT},
     {"SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ},
 };
 
@@ -122,7 +125,8 @@ static json_t *names_of(enum seccomp_table t, bool (*keep)(uint32_t))
     const struct name_value *tab = table(t, &n);
     json_t *a = json_array();
     for (size_t i = 0; a && i < n; i++)
-        if ((!keep || keep(tab[i].value)) && json_array_append_new(a, json_string(tab[i].name)) < 0) {
+        if ((!keep || keep(tab[i].value)) &&
+            json_array_append_new(a, json_string(tab[i].name)) < 0) {
             json_decref(a);
             return NULL;
         }
