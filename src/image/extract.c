@@ -118,9 +118,10 @@ static int write_data(struct archive *a, int fd, int64_t size, const char *name,
 {
     const void *buf;
     size_t len;
-    la_int64_t off;
+    la_int64_t off, end = 0;
     int r;
     while ((r = archive_read_data_block(a, &buf, &len, &off)) == ARCHIVE_OK) {
+        end = off + (la_int64_t)len;
         for (size_t done = 0; done < len;) {
             ssize_t n = pwrite(fd, (const char *)buf + done, len - done, off + (off_t)done);
             if (n < 0 && errno == EINTR)
@@ -132,7 +133,7 @@ static int write_data(struct archive *a, int fd, int64_t size, const char *name,
     }
     if (r != ARCHIVE_EOF)
         return cell_error(err, 0, "read %s: %s", name, archive_error_string(a));
-    if (ftruncate(fd, size) < 0) /* sparse files end in a hole */
+    if (end != size && ftruncate(fd, size) < 0) /* a sparse file may end in a hole */
         return cell_error(err, errno, "truncate %s", name);
     return 0;
 }

@@ -18,7 +18,7 @@ import tarfile
 
 import pytest
 
-from helpers import char_device, mounts_mentioning
+from helpers import char_device, mounts_mentioning, wait_for
 from test_image_store import Cell, cell  # noqa: F401 (the fixture)
 
 pytestmark = pytest.mark.cell_only
@@ -330,3 +330,33 @@ def test_index_of_another_platform_is_kept(cell, test_dir):
     cell.ok("import", other, "other")
     cell.ok("rmi", "other")
     assert cell.blobs() == kept
+
+
+def test_kill_mid_unpack_leaves_no_half_layer(cell, test_dir):
+    """SIGKILL while a layer is being unpacked: layers/ never shows it, the
+    next command clears what was left in tmp/, and the unpack then works."""
+    many = [entry(f"d{d}/", kind=tarfile.DIRTYPE) for d in range(20)]
+    many += [entry(f"d{d}/f{i}", b"0123456789") for d in range(20) for i in range(100)]
+    cell.ok("load", "-i", docker_archive(os.path.join(test_dir, "m.tar"), [layer_tar(many)],
+                                         "many"))
+    tmp = os.path.join(cell.root, "tmp")
+    p = subprocess.Popen([cell.path, "--root", cell.root, "rootfs", "create", "m", "many"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        def unpacking():
+            return any(n.startswith("layer-") and os.listdir(os.path.join(tmp, n))
+                       for n in os.listdir(tmp))
+        wait_for(unpacking, interval=0.001, what="the layer being unpacked in tmp/")
+        p.kill()
+    finally:
+        p.kill()
+        p.wait()
+    assert os.listdir(os.path.join(cell.root, "layers")) == []
+    assert os.listdir(os.path.join(cell.root, "snapshots")) == []
+    cell.ok("images")  # any command: nobody holds the store, tmp/ is cleared
+    assert os.listdir(tmp) == []
+    merged = cell.ok("rootfs", "create", "m", "many").strip()
+    try:
+        assert len(os.listdir(os.path.join(merged, "d19"))) == 100
+    finally:
+        cell.ok("rootfs", "rm", "m")
