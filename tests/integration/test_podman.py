@@ -232,3 +232,42 @@ def test_rm_force_of_a_running_container_leaves_nothing(podman, request, rt):
     wait_for(lambda: not pid_alive(pid), 5, what="the container's init to die")
     assert not os.path.exists(os.path.dirname(host_cgroup_file(podman, cid, "pids", "x")))
     assert podman.containers_in(rt) == []
+
+
+def test_update_changes_the_limits_of_a_running_container(podman, request):
+    """podman update: the runtime's update; the new limits are in the
+    container's cgroup, seen from the host."""
+    def run(rt):
+        name = name_for(request, rt)
+        cid = start_trapper(podman, rt, name, "--memory", "64m", "--cpu-shares", "256")
+        files = (("memory", "memory.limit_in_bytes"), ("cpu", "cpu.shares"))
+        try:
+            before = [read_file(host_cgroup_file(podman, cid, c, f)).strip() for c, f in files]
+            p = podman(rt, "update", "--memory", "128m", "--cpu-shares", "512", name)
+            after = [read_file(host_cgroup_file(podman, cid, c, f)).strip() for c, f in files]
+        finally:
+            podman(rt, "rm", "-f", "-t", "0", name)
+        return p.returncode, before, after
+    rc, before, after = same(each(run), "update")
+    assert rc == 0
+    assert before == [str(64 << 20), "256"]
+    assert after == [str(128 << 20), "512"]
+
+
+def test_create_init_start_attach(podman, request):
+    """podman create + init (the runtime's create) + start -a (its start):
+    the container waits in `created` until started."""
+    def run(rt):
+        name = name_for(request, rt)
+        try:
+            podman.ok(rt, "create", "--cgroup-parent", podman.cgroup_parent, "--name", name,
+                      IMAGE, "sh", "-c", "echo started; exit 6")
+            podman.ok(rt, "init", name)
+            status = podman.inspect(rt, name, "{{.State.Status}}")
+            logs = podman.ok(rt, "logs", name).stdout
+            p = podman(rt, "start", "-a", name)
+            after = podman.inspect(rt, name, "{{.State.Status}} {{.State.ExitCode}}")
+        finally:
+            podman(rt, "rm", "-f", "-t", "0", name)
+        return status, logs, p.returncode, p.stdout, after
+    assert same(each(run), "create/init/start") == ("initialized", "", 6, "started\n", "exited 6")
