@@ -5,6 +5,7 @@ device allowlist; runc's `update`)."""
 
 import json
 import os
+import subprocess
 import time
 
 from cgroup_helpers import (V2, cpu_usage_ns, host_path, host_value, inside_path, keyed,
@@ -128,6 +129,20 @@ def test_update_from_a_resources_file_and_flags(rt, bundle, test_dir):
     rt.ok("update", "--resources", res, "--cpu-quota", "30000", b.cid)
     assert host_value(b, "pids.max") == "50"
     assert host_value(b, "cpu.quota") == quota_text(30000, 100000)
+    rt.delete(b.cid, force=True)
+
+
+def test_update_reads_resources_from_standard_input(rt, bundle):
+    """containerd's way: `update --resources -` with the JSON on stdin."""
+    b = bundle("sleep", "1000")
+    b.linux["resources"]["memory"] = {"limit": 32 * MiB}
+    rt.create_running(b)
+    p = subprocess.run(rt.argv("update", "--resources", "-", b.cid), capture_output=True,
+                       text=True, timeout=30,
+                       input=json.dumps({"memory": {"limit": 96 * MiB}, "pids": {"limit": 7}}))
+    assert p.returncode == 0, p.stderr
+    assert host_value(b, "memory.limit") == str(96 * MiB)
+    assert host_value(b, "pids.max") == "7"
     rt.delete(b.cid, force=True)
 
 
