@@ -41,6 +41,8 @@ def test_pause_stops_a_counter_and_resume_restarts_it(rt, bundle, hostdir):
     wait_for(lambda: (counter(n) or 0) > 2, what="the counter to run")
     rt.ok("pause", b.cid)
     assert rt.status(b.cid) == "paused"
+    listed = json.loads(rt.ok("list", "--format", "json").stdout)
+    assert [(c["id"], c["status"]) for c in listed] == [(b.cid, "paused")]
     assert host_value(b, "freezer") == frozen_text()
     before = counter(n)
     time.sleep(0.5)
