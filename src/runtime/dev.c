@@ -22,8 +22,8 @@ static const struct {
 } default_links[] = {
     {"/proc/self/fd", "fd"},       {"/proc/self/fd/0", "stdin"}, {"/proc/self/fd/1", "stdout"},
     {"/proc/self/fd/2", "stderr"}, {"pts/ptmx", "ptmx"},
-    /* runc and crun make it too (when the kernel has /proc/kcore), so
-     * podman users see the same /dev whichever runtime it uses. */
+    /* crun makes it whatever the kernel has (runc only when /proc/kcore
+     * exists); podman users see the same /dev as with crun, its default. */
     {"/proc/kcore", "core"},
 };
 
