@@ -330,6 +330,13 @@ def oci_archive(layer_tar, path, ref):
 # crun on the hybrid host
 
 
+def write_script(path, body):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        f.write("#!/bin/sh\n" + body)
+    os.chmod(path, 0o755)
+
+
 def runtime_wrappers(directory, runtime, state_roots=True):
     """{"cell": path, "crun": path}: scripts in <directory>/bin that run the
     runtime under test and crun, with a state root in <directory> when
@@ -346,19 +353,20 @@ def runtime_wrappers(directory, runtime, state_roots=True):
     os.makedirs(bindir)
     empty = os.path.join(directory, "empty")
     open(empty, "w").close()
-    cell = os.path.join(bindir, os.path.basename(runtime)) if state_roots else runtime
-    crun = os.path.join(bindir, "crun")
-    root = f"--root {directory}/state-crun " if state_roots else ""
+    cell, root = runtime, ""
     if state_roots:
-        with open(cell, "w") as f:
-            f.write(f"#!/bin/sh\nexec {runtime} --root {directory}/state-cell \"$@\"\n")
-        os.chmod(cell, 0o755)
-    with open(crun, "w") as f:
-        f.write("#!/bin/sh\n"
-                "exec unshare -m --propagation private sh -c '\n"
-                f"    [ -e {HYBRID_CONTROLLERS} ] && mount --bind {empty} {HYBRID_CONTROLLERS}\n"
-                f"    exec {CRUN} {root}\"$@\"' crun \"$@\"\n")
-    os.chmod(crun, 0o755)
+        # A directory of its own: the runtime under test may itself be crun
+        # (the suite run against the peers), and podman names a runtime by
+        # its file name.
+        cell = os.path.join(bindir, "under-test", os.path.basename(runtime))
+        write_script(cell, f"exec {runtime} --root {directory}/state-cell \"$@\"\n")
+        root = f"--root {directory}/state-crun "
+    crun = os.path.join(bindir, "crun")
+    # Only when the controllers are listed: run-with-crun.sh may have
+    # hidden them already (and the file it bound is gone).
+    write_script(crun, "exec unshare -m --propagation private sh -c '\n"
+                 f"    grep -qs . {HYBRID_CONTROLLERS} && mount --bind {empty} {HYBRID_CONTROLLERS}\n"
+                 f"    exec {CRUN} {root}\"$@\"' crun \"$@\"\n")
     return {"cell": cell, "crun": crun}
 
 

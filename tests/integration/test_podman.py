@@ -160,7 +160,7 @@ def test_exec_output_exit_status_user_env_and_terminal(podman, request):
     steps = same(each(run), "exec")
     assert steps[0] == (4, "in <id>\n")
     assert steps[1] == (0, "1000\n/tmp\nbar\nsh")
-    assert steps[2] == (0, "tty\r\n")
+    assert (steps[2][0], steps[2][1].replace("\r", "")) == (0, "tty\n")
     assert steps[3] == (0, "from stdin\nread\n")
     assert steps[4][0] == 127
 
