@@ -127,7 +127,7 @@ class ExecHolder(threading.Thread):
                         self.exe_of(pid) == self.binary):
                     self.held_pid = pid
                     self.held.set()
-                    self.release.wait(20)
+                    self.release.wait(90)
                 try:
                     fcntl.ioctl(fd, NOTIF_SEND, struct.pack("=QqiI", nid, 0, 0,
                                                             NOTIF_FLAG_CONTINUE))
@@ -170,17 +170,17 @@ def test_exec_process_does_not_expose_the_runtime_binary(rt, bundle, gate, test_
         wait_for(lambda: agent.exe_of(init) not in (None, binary), 10,
                  what="the init to exec its program")
         agent.armed.set()
-        t = threading.Thread(target=lambda: result.update(p=rt("exec", b.cid, "true")))
+        t = threading.Thread(target=lambda: result.update(p=rt("exec", b.cid, "true", timeout=150)))
         t.start()
-        assert agent.held.wait(10), "the exec'd process never reached execve"
+        assert agent.held.wait(60), "the exec'd process never reached execve"
         # it is parked in the container, still running the runtime binary
         assert agent.exe_of(agent.held_pid) == binary
         scan = os.path.join(g.dir, "scan")
         start = open(scan).read().count("pass")
-        wait_for(lambda: open(scan).read().count("pass") >= start + 3, 20,
+        wait_for(lambda: open(scan).read().count("pass") >= start + 3, 60,
                  what="three scans of /proc while the exec'd process is parked")
         agent.release.set()
-        t.join(20)
+        t.join(60)
     finally:
         agent.finish()
         open(os.path.join(g.dir, "stop"), "w").close()
