@@ -91,12 +91,15 @@ def test_kill_all_reaches_every_process_of_a_paused_container(rt, bundle):
 def test_ps_lists_the_containers_processes_by_host_pid(rt, bundle):
     b = bundle().sh("sleep 1000 & sleep 1001 & wait")
     pid = rt.create_running(b)
-    wait_for(lambda: len(ps_json(rt, b.cid)) == 3, what="three processes")
+
+    def cmdlines():
+        return sorted(read_file(f"/proc/{p}/cmdline").replace("\0", " ").strip()
+                      for p in ps_json(rt, b.cid))
+    # Until both children have exec'd, one of them is still a copy of sh.
+    wait_for(lambda: cmdlines()[1:] == ["sleep 1000", "sleep 1001"], what="the two sleeps")
     pids = ps_json(rt, b.cid)
-    assert pid in pids
+    assert pid in pids and len(pids) == 3
     assert set(pids) == {int(p) for p in read_file(host_path(b, "procs")).split()}
-    cmdlines = sorted(read_file(f"/proc/{p}/cmdline").replace("\0", " ").strip() for p in pids)
-    assert cmdlines[1:] == ["sleep 1000", "sleep 1001"]
     table = rt.ok("ps", b.cid).stdout.splitlines()
     assert "PID" in table[0].split()
     assert len(table) == 4
