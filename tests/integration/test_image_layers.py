@@ -12,6 +12,7 @@ import hashlib
 import io
 import json
 import os
+import signal
 import stat
 import subprocess
 import tarfile
@@ -344,9 +345,15 @@ def test_kill_mid_unpack_leaves_no_half_layer(cell, test_dir):
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         def unpacking():
-            return any(n.startswith("layer-") and os.listdir(os.path.join(tmp, n))
-                       for n in os.listdir(tmp))
-        wait_for(unpacking, interval=0.001, what="the layer being unpacked in tmp/")
+            try:
+                return any(n.startswith("layer-") and os.listdir(os.path.join(tmp, n))
+                           for n in os.listdir(tmp))
+            except FileNotFoundError:  # renamed into layers/ meanwhile
+                return False
+
+        wait_for(unpacking, timeout=60, interval=0.001, what="the layer being unpacked")
+        p.send_signal(signal.SIGSTOP)
+        assert os.listdir(os.path.join(cell.root, "layers")) == [], "unpacked before the kill"
         p.kill()
     finally:
         p.kill()
