@@ -74,8 +74,9 @@ def test_cpu_quota_of_half_a_cpu_holds_a_busy_loop_near_50_percent(rt, bundle, h
     time.sleep(3)
     used1, t1 = cpu_usage_ns(b), time.monotonic()
     share = (used1 - used0) / ((t1 - t0) * 1e9)
-    # Unlimited it would be near 1.0; the lower bound only says it ran.
-    assert 0.25 <= share <= 0.6, share
+    # Unlimited it would be near 1.0. The lower bound only says that it ran:
+    # on a busy host (other suites, a VM) the loop may get less than its quota.
+    assert 0.05 <= share <= 0.6, share
     rt.delete(b.cid, force=True)
 
 
