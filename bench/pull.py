@@ -5,10 +5,13 @@ interleaved, each into a fresh empty store every round.
 
     /usr/bin/python3 bench/pull.py [-n ROUNDS] [--cell PATH] [--layers N]
                                    [--layer-mb MB] [--order shuffle|fixed]
+                                   [--shape files|blobs|both]
 
-The image is built here (busybox plus N layers, each half incompressible
-random data, half many small text files) and pushed with skopeo to Debian's
-docker-registry on 127.0.0.1 (plain http, storage in a temp dir). Each round
+Two images are built here, busybox plus N layers of MB each: "files", each
+layer half one random file and half 4 KiB text files (about 2,000 per 16 MB
+layer: unpacking dominates), and "blobs", each layer one random file (the
+transfer dominates). They are pushed with skopeo to Debian's docker-registry
+on 127.0.0.1 (plain http, storage in a temp dir). Each round
 runs every tool once, in a new random order, so none always follows the same
 other (page cache, CPU frequency). Timed: the one command (podman: `pull`
 with its own --root/--runroot; skopeo+umoci: both commands); the removal of
@@ -36,21 +39,28 @@ from helpers import build_rootfs  # noqa: E402
 from registry_fixture import Layout, Registry, layer  # noqa: E402
 
 
-def build_image(workdir, nlayers, layer_mb):
+def build_image(workdir, nlayers, layer_mb, shape):
+    """shape "files": each layer half one random file, half 4 KiB text files
+    (unpacking dominates); "blobs": each layer one random file (the
+    transfer dominates)."""
     rootfs = os.path.join(workdir, "rootfs")
-    build_rootfs(rootfs)
+    if not os.path.isdir(rootfs):
+        build_rootfs(rootfs)
     rng = random.Random(42)
     layers = [layer([], base=rootfs)]
     for i in range(nlayers):
-        half = layer_mb << 19
-        entries = [("dir", f"l{i}"), ("file", f"l{i}/random.bin", rng.randbytes(half))]
-        nfiles = max(1, half // 4096)
-        entries += [("dir", f"l{i}/text")]
-        for k in range(nfiles):
+        size = layer_mb << 20
+        if shape == "blobs":
+            layers.append(layer([("dir", f"l{i}"), ("file", f"l{i}/random.bin",
+                                                    rng.randbytes(size))]))
+            continue
+        entries = [("dir", f"l{i}"), ("file", f"l{i}/random.bin", rng.randbytes(size // 2)),
+                   ("dir", f"l{i}/text")]
+        for k in range(max(1, size // 2 // 4096)):
             line = f"layer {i} file {k} " * 8 + "\n"
             entries.append(("file", f"l{i}/text/f{k}.txt", line * (4096 // len(line))))
         layers.append(layer(entries))
-    lay = Layout(os.path.join(workdir, "layout"))
+    lay = Layout(os.path.join(workdir, "layout-" + shape))
     lay.tag("bench", lay.image(layers))
     return lay
 
@@ -96,6 +106,32 @@ def run_umoci(name, tmp):
         shutil.rmtree(d, ignore_errors=True)
 
 
+def bench_shape(a, reg, tmp, shape):
+    lay = build_image(tmp, a.layers, a.layer_mb, shape)
+    name = reg.push(lay, "bench", f"bench/{shape}:1")
+    total = sum(d["size"] for d in lay.last_layers)
+    print(f"image {name} ({shape}): {len(lay.last_layers)} layers, "
+          f"{total / 1e6:.1f} MB compressed")
+    tools = {"cell": lambda: run_cell(a.cell, name, tmp),
+             "podman": lambda: run_podman(name, tmp),
+             "skopeo+umoci": lambda: run_umoci(name, tmp)}
+    for f in tools.values():  # one untimed warm-up each (page cache, binaries)
+        f()
+    times = {k: [] for k in tools}
+    for _ in range(a.n):
+        order = list(tools)
+        if a.order == "shuffle":
+            random.shuffle(order)
+        for k in order:
+            times[k].append(tools[k]())
+    base = statistics.median(times["cell"])
+    print(f"{'tool':<14}{'median s':>10}{'min s':>9}{'max s':>9}{'ratio to cell':>15}")
+    for k, v in times.items():
+        med = statistics.median(v)
+        print(f"{k:<14}{med:>10.3f}{min(v):>9.3f}{max(v):>9.3f}{med / base:>15.2f}")
+    print(f"rounds: {a.n}, order: {a.order}\n", flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("-n", type=int, default=7, help="rounds (default 7)")
@@ -103,6 +139,8 @@ def main():
     ap.add_argument("--layers", type=int, default=5, help="layers above busybox (default 5)")
     ap.add_argument("--layer-mb", type=int, default=16, help="MB per layer (default 16)")
     ap.add_argument("--order", choices=("shuffle", "fixed"), default="shuffle")
+    ap.add_argument("--shape", choices=("files", "blobs", "both"), default="both",
+                    help="files: many small files per layer; blobs: one big file per layer")
     a = ap.parse_args()
     if os.environ.get("CELL_BENCH_IN_NS") != "1":
         os.environ["CELL_BENCH_IN_NS"] = "1"
@@ -114,29 +152,9 @@ def main():
     try:
         # A private copy: a rebuild in the tree must not pull it away mid-run.
         a.cell = shutil.copy(a.cell, os.path.join(tmp, "cell"))
-        lay = build_image(tmp, a.layers, a.layer_mb)
         reg = Registry(tmp).start()
-        name = reg.push(lay, "bench", "bench/img:1")
-        total = sum(d["size"] for d in lay.last_layers)
-        print(f"image: {name}: {len(lay.last_layers)} layers, {total / 1e6:.1f} MB compressed")
-        tools = {"cell": lambda: run_cell(a.cell, name, tmp),
-                 "podman": lambda: run_podman(name, tmp),
-                 "skopeo+umoci": lambda: run_umoci(name, tmp)}
-        for f in tools.values():  # one untimed warm-up each (page cache, binaries)
-            f()
-        times = {k: [] for k in tools}
-        for _ in range(a.n):
-            order = list(tools)
-            if a.order == "shuffle":
-                random.shuffle(order)
-            for k in order:
-                times[k].append(tools[k]())
-        base = statistics.median(times["cell"])
-        print(f"{'tool':<14}{'median s':>10}{'min s':>9}{'max s':>9}{'ratio to cell':>15}")
-        for k, v in times.items():
-            med = statistics.median(v)
-            print(f"{k:<14}{med:>10.3f}{min(v):>9.3f}{max(v):>9.3f}{med / base:>15.2f}")
-        print(f"rounds: {a.n}, order: {a.order}")
+        for shape in ("files", "blobs") if a.shape == "both" else (a.shape,):
+            bench_shape(a, reg, tmp, shape)
     finally:
         if reg:
             reg.stop()
