@@ -79,3 +79,16 @@ def test_nested_cgroups_path_makes_its_parents_and_delete_removes_them(rt, bundl
     rt.delete(b.cid, force=True)
     assert not os.path.exists(dir_in(top))
     assert find_cgroup_dirs(b.cid) == []
+
+
+@pytest.mark.cell_only
+def test_relative_cgroups_path_is_under_cell(rt, bundle):
+    b = bundle("sleep", "1000")
+    rel = f"{CGROUP_PARENT.lstrip('/')}/{b.cid}"
+    b.linux["cgroupsPath"] = rel
+    pid = rt.create_running(b)
+    assert cgroup_of(pid)["" if V2 else "memory"] == f"/cell/{rel}"
+    rt.delete(b.cid, force=True)
+    assert find_cgroup_dirs(b.cid) == []
+    # The parents cell made below its own /cell go with the last container.
+    assert not os.path.exists(dir_in(f"/cell{CGROUP_PARENT}"))
