@@ -39,8 +39,9 @@ def test_create_does_not_run_the_user_program(rt, bundle, hostdir):
     assert stays_false(lambda: os.path.exists(marker), 0.3), "program ran before start"
     assert rt.status(b.cid) == "created"
     rt.start(b.cid)
-    wait_for(lambda: os.path.exists(marker), what="the program to run after start")
-    assert read_file(marker) == "ran\n"
+    # The file exists before the shell's echo has written it: wait for the text.
+    wait_for(lambda: os.path.exists(marker) and read_file(marker) == "ran\n",
+             what="the program to run after start")
     assert rt.status(b.cid) == "running"
     rt.delete(b.cid, force=True)
 
