@@ -6,6 +6,8 @@
 #include "runtime/runtime.h"
 
 #include <stddef.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 struct exec_opts {
     const char *process;
@@ -55,6 +57,15 @@ const struct cli_option cli_exec_options[] = {
     {0},
 };
 
+int cli_listen_fds(void)
+{
+    const char *pid = getenv("LISTEN_PID"), *n = getenv("LISTEN_FDS");
+    if (!pid || !n || strtol(pid, NULL, 10) != getpid())
+        return 0;
+    long v = strtol(n, NULL, 10);
+    return v > 0 && v < 4096 ? (int)v : 0;
+}
+
 static int run_exec(const struct cli_ctx *ctx, struct exec_opts *o, int argc, char **argv,
                     cell_err_t *err)
 {
@@ -79,6 +90,7 @@ static int run_exec(const struct cli_ctx *ctx, struct exec_opts *o, int argc, ch
         .pid_file = o->pid_file,
         .cgroup = o->cgroup,
         .preserve_fds = o->preserve_fds,
+        .listen_fds = cli_listen_fds(),
         .detach = o->detach,
         .ignore_paused = o->ignore_paused,
     };

@@ -91,6 +91,10 @@ int cli_cmd_ps(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err
 int cli_cmd_events(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err);
 int cli_cmd_exec(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err);
 
+/* systemd socket activation (sd_listen_fds(3)): how many fds from 3 on were
+ * passed to this process (LISTEN_FDS, when LISTEN_PID is ours), else 0. */
+int cli_listen_fds(void);
+
 extern const struct cli_option cli_create_options[];
 extern const struct cli_option cli_run_options[];
 extern const struct cli_option cli_delete_options[];

@@ -15,8 +15,11 @@
 #include "base/strv.h"
 #include "runtime/caps.h"
 #include "runtime/container.h"
+#include "runtime/exec.h"
+#include "runtime/lsm.h"
 #include "runtime/process.h"
 #include "runtime/runtime.h"
+#include "runtime/sched.h"
 #include "runtime/seccomp.h"
 #include "runtime/state.h"
 #include "runtime/sync.h"
@@ -394,20 +397,40 @@ static int open_terminal(const struct exec_ctx *x, const struct cell_process *p,
     return cell_terminal_attach(TAKE_FD(peer), err);
 }
 
-/* 0-2, the preserved fds and the sync socket (close-on-exec) stay. */
+char **cell_listen_env(char **env, int n)
+{
+    if (n <= 0)
+        return env;
+    size_t len = cell_strv_len(env);
+    char **out = calloc(len + 3, sizeof(char *));
+    if (!out)
+        return env;
+    memcpy(out, env, len * sizeof(char *));
+    if (asprintf(&out[len], "LISTEN_FDS=%d", n) < 0 ||
+        asprintf(&out[len + 1], "LISTEN_PID=%d", getpid()) < 0)
+        return env;
+    return out;
+}
+
+/* The joiner's first step, so that no fd of the caller's reaches the
+ * container: 0-2, the listen and preserved fds, and our own channels (all
+ * close-on-exec) stay. */
 static int close_stray_fds(const struct exec_ctx *x, cell_err_t *err)
 {
-    int first = 3 + x->o->preserve_fds;
+    int first = 3 + x->o->listen_fds + x->o->preserve_fds;
     for (int fd = 3; fd < first; fd++)
         cell_set_cloexec(fd, 0);
-    int keep[] = {x->sync_child};
+    int keep[] = {x->sync_child, x->console_fd, x->pidfd};
     int r = cell_close_fds_from(first, keep, ARRAY_SIZE(keep));
     return r < 0 ? cell_error(err, -r, "close inherited fds") : 0;
 }
 
-static int install_seccomp(const struct exec_ctx *x, cell_err_t *err)
+/* Without noNewPrivileges the filter goes in early, while CAP_SYS_ADMIN
+ * still allows it; with it, last, so that less of our own code runs under
+ * the container's filter. The init does the same. */
+static int install_seccomp(const struct exec_ctx *x, bool early, cell_err_t *err)
 {
-    if (!x->seccomp)
+    if (!x->seccomp || early == x->spec->process.no_new_privileges)
         return 0;
     int nfd = -1;
     int r = cell_seccomp_install(x->seccomp, &nfd, err);
@@ -418,31 +441,44 @@ static int install_seccomp(const struct exec_ctx *x, cell_err_t *err)
     return r < 0 ? cell_error(err, -r, "send seccomp notify fd") : 0;
 }
 
+/* A cwd that leads out of the container's root (through a preserved fd of
+ * the host's, say) shows in getcwd(2) as "(unreachable)/...". */
+static int enter_cwd(const char *cwd, cell_err_t *err)
+{
+    char buf[PATH_MAX];
+    if (chdir(cwd) < 0)
+        return cell_error(err, errno, "process.cwd: chdir %s", cwd);
+    if (!getcwd(buf, sizeof buf) || buf[0] != '/')
+        return cell_error(err, EPERM, "process.cwd: %s leads outside the container", cwd);
+    return 0;
+}
+
 /* In the container's namespaces and cgroup: the same steps, in the same
  * order, as the init's setup_process (init.c). */
 static int setup_process(const struct exec_ctx *x, char **exe, char ***env, cell_err_t *err)
 {
     const struct cell_process *p = &x->spec->process;
     int r;
-    if (p->cwd && chdir(p->cwd) < 0)
-        return cell_error(err, errno, "process.cwd: chdir %s", p->cwd);
+    if (p->cwd && (r = enter_cwd(p->cwd, err)) < 0)
+        return r;
     if (x->console_fd >= 0 && (r = open_terminal(x, p, err)) < 0)
         return r;
-    /* TODO(lsm): apply p->apparmor_profile / p->selinux_label once lsm.c
-     * exists; until then a profile is refused in cell_runtime_exec. */
-    if ((r = cell_process_set_rlimits(p, err)) < 0 ||
+    /* Still privileged: a real-time policy needs capabilities the user
+     * switch may drop; the LSM labels take effect at execve. */
+    if ((r = cell_sched_apply(p, err)) < 0 || (r = cell_lsm_set_exec_labels(p, err)) < 0 ||
+        (r = cell_process_set_rlimits(p, err)) < 0 || (r = install_seccomp(x, true, err)) < 0 ||
         (r = cell_caps_drop_bounding(&p->caps, err)) < 0 ||
         (r = cell_process_switch_user(p, err)) < 0)
         return r;
     if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
         return cell_error(err, errno, "process.noNewPrivileges");
+    if ((r = cell_sched_set_personality(x->spec, err)) < 0)
+        return r;
     umask(p->umask == CELL_UNSET ? 022 : (mode_t)p->umask);
     if ((r = cell_process_find_executable(p, exe, err)) < 0)
         return r;
-    *env = cell_process_env_with_home(p);
-    if ((r = close_stray_fds(x, err)) < 0)
-        return r;
-    return install_seccomp(x, err);
+    *env = cell_listen_env(cell_process_env_with_home(p), x->o->listen_fds);
+    return install_seccomp(x, false, err);
 }
 
 __attribute__((noreturn)) static void process_main(struct exec_ctx *x)
@@ -450,11 +486,21 @@ __attribute__((noreturn)) static void process_main(struct exec_ctx *x)
     cell_err_t err = CELL_ERR_INIT;
     _cleanup_free_ char *exe = NULL;
     char **env = NULL;
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL); /* the relay's mask is ours, not the process's */
     if (setup_process(x, &exe, &env, &err) < 0)
         cell_sync_die(x->sync_child, &err);
     execve(exe, x->spec->process.args, env);
     cell_error(&err, errno, "exec %s", exe);
     cell_sync_die(x->sync_child, &err);
+}
+
+/* process.execCPUAffinity: "initial" for the joiner before it enters the
+ * container's cgroup (whose cpuset may be narrower), "final" after. */
+static int exec_affinity(const struct exec_ctx *x, bool final, cell_err_t *err)
+{
+    return cell_sched_exec_affinity(&x->spec->process, final, err);
 }
 
 __attribute__((noreturn)) static void joiner_main(struct exec_ctx *x)
@@ -464,7 +510,11 @@ __attribute__((noreturn)) static void joiner_main(struct exec_ctx *x)
      * /proc/PID/exe and /proc/PID/mem are closed to the container's root. */
     if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
         cell_error(&err, errno, "make the runtime non-dumpable");
-    else if (join_cgroup(x, &err) == 0 && join_namespaces(x, &err) == 0) {
+    else if (close_stray_fds(x, &err) == 0 && exec_affinity(x, false, &err) == 0 &&
+             join_cgroup(x, &err) == 0 && exec_affinity(x, true, &err) == 0 &&
+             join_namespaces(x, &err) == 0) {
+        close(x->pidfd);
+        x->pidfd = -1;
         /* CLONE_PARENT: the runtime, not us, is the parent, so it waits. */
         pid_t pid = (pid_t)syscall(SYS_clone, CLONE_PARENT, 0, 0, 0, 0);
         if (pid == 0)
@@ -479,6 +529,17 @@ __attribute__((noreturn)) static void joiner_main(struct exec_ctx *x)
 }
 
 /* --- the runtime's side --- */
+
+/* A relayed terminal starts at the caller's size, so that the process never
+ * sees a 0x0 window before the relay copies the size over. */
+static void take_caller_size(struct cell_process *p)
+{
+    struct winsize ws;
+    if (ioctl(0, TIOCGWINSZ, &ws) == 0 && ws.ws_row && ws.ws_col) {
+        p->console_height = ws.ws_row;
+        p->console_width = ws.ws_col;
+    }
+}
 
 static int make_channels(struct exec_ctx *x, cell_err_t *err)
 {
@@ -495,6 +556,7 @@ static int make_channels(struct exec_ctx *x, cell_err_t *err)
     }
     if (x->o->detach)
         return cell_error(err, 0, "exec: --console-socket is required with a terminal and -d");
+    take_caller_size(&x->spec->process);
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
         return cell_error(err, errno, "socketpair");
     x->console_parent = sv[0];
@@ -543,6 +605,15 @@ static int follow_start(struct exec_ctx *x, int *master, cell_err_t *err)
 
 static int start_process(struct exec_ctx *x, int *master, cell_err_t *err)
 {
+    /* The relay learns of the exit from a signalfd: SIGCHLD must be held
+     * from before the process exists, or an early exit goes unseen. */
+    if (x->console_parent >= 0) {
+        sigset_t mask;
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGCHLD);
+        sigaddset(&mask, SIGWINCH);
+        sigprocmask(SIG_BLOCK, &mask, NULL);
+    }
     x->joiner = fork();
     if (x->joiner < 0)
         return cell_error(err, errno, "fork");
@@ -599,13 +670,11 @@ static int wait_exit_code(pid_t pid)
     return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
 }
 
-static int check_unsupported(const struct exec_ctx *x, cell_err_t *err)
+static int check_process(const struct exec_ctx *x, cell_err_t *err)
 {
-    const struct cell_process *p = &x->spec->process;
-    if (p->apparmor_profile && *p->apparmor_profile)
-        return cell_error(err, 0, "exec: process.apparmorProfile: not supported yet");
-    if (p->selinux_label && *p->selinux_label)
-        return cell_error(err, 0, "exec: process.selinuxLabel: not supported yet");
+    int r = cell_lsm_check(x->spec, err);
+    if (r < 0)
+        return r;
     if (x->o->preserve_fds < 0)
         return cell_error(err, 0, "exec: --preserve-fds must not be negative");
     return 0;
@@ -615,7 +684,7 @@ static int exec_in(struct exec_ctx *x, int *exit_code, cell_err_t *err)
 {
     int r;
     if ((r = load_container(x, err)) < 0 || (r = build_process(x, err)) < 0 ||
-        (r = check_unsupported(x, err)) < 0 || (r = make_channels(x, err)) < 0)
+        (r = check_process(x, err)) < 0 || (r = make_channels(x, err)) < 0)
         return r;
     /* Readers take no lock; nothing else needs these in the children. */
     close_fd(&x->dirfd);

@@ -8,6 +8,7 @@
 #include "runtime/container.h"
 #include "runtime/caps.h"
 #include "runtime/dev.h"
+#include "runtime/exec.h"
 #include "runtime/mount.h"
 #include "runtime/ns.h"
 #include "runtime/hooks.h"
@@ -230,7 +231,7 @@ static int join_session_keyring(struct cell_container *c, cell_err_t *err)
  * caller had open is closed, so no host fd leaks in (CVE-2024-21626 class). */
 static int close_stray_fds(struct cell_container *c, cell_err_t *err)
 {
-    int first = 3 + c->opts->preserve_fds;
+    int first = 3 + c->opts->listen_fds + c->opts->preserve_fds;
     for (int fd = 3; fd < first; fd++)
         cell_set_cloexec(fd, 0);
     int keep[] = {c->sync_fd, c->gate_fd};
@@ -273,7 +274,7 @@ static int setup_process(struct cell_container *c, char **exe, char ***env, cell
     umask(p->umask == CELL_UNSET ? 022 : (mode_t)p->umask);
     if ((r = cell_process_find_executable(p, exe, err)) < 0)
         return r;
-    *env = cell_process_env_with_home(p);
+    *env = cell_listen_env(cell_process_env_with_home(p), c->opts->listen_fds);
     return close_stray_fds(c, err);
 }
 

@@ -21,6 +21,8 @@ struct cell_create_opts {
     bool no_pivot;              /* chroot(2) instead of pivot_root(2) */
     bool no_new_keyring;
     int preserve_fds;           /* pass fds 3 .. 3+N-1 into the container */
+    int listen_fds;             /* socket activation: LISTEN_FDS fds come first (3 ..), then the
+                                   preserved ones; the process gets LISTEN_FDS/LISTEN_PID */
     bool detach;                /* run -d: return once the process has started */
     bool keep;                  /* run --keep: do not delete the container after it exits */
     bool systemd_cgroup;
@@ -66,6 +68,7 @@ struct cell_exec_opts {
     const char *pid_file;
     const char *cgroup;         /* a sub-cgroup of the container's to run in */
     int preserve_fds;
+    int listen_fds;             /* socket activation: LISTEN_FDS fds before the preserved ones */
     bool detach;
     bool ignore_paused;
 };
