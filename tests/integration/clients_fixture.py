@@ -445,6 +445,7 @@ default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
 cgroup_manager = "cgroupfs"
 events_logger = "file"
 tmp_dir = "{directory}/tmp"
+image_copy_tmp_dir = "{directory}/tmp"
 """)
         with open(storage, "w") as f:
             f.write(f"""[storage]
