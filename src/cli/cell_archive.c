@@ -76,8 +76,8 @@ int cell_cmd_save(const struct cell_cli_ctx *ctx, int argc, char **argv, cell_er
     if (o.format && strcmp(o.format, "oci-archive") == 0)
         fmt = CELL_IMAGE_ARCHIVE_OCI;
     else if (o.format && strcmp(o.format, "docker-archive") != 0)
-        return cell_error(
-            err, EINVAL, "save: unknown --format \"%s\" (docker-archive or oci-archive)", o.format);
+        return cell_error(err, 0, "save: unknown --format \"%s\" (docker-archive or oci-archive)",
+                          o.format);
     struct cell_image_store *s = NULL;
     if (cell_cli_store_open(ctx, &s, err) < 0)
         return -1;

@@ -246,7 +246,7 @@ static json_t *inspect_json(struct cell_image_store *s, const struct cell_image 
     json_t *diff_ids = json_array();
     for (size_t i = 0; i < img->manifest.nlayers; i++)
         json_array_append_new(diff_ids, json_string(img->diff_ids[i]));
-    return json_pack("{sssosossssss*ss*ss*sOsIs{sssO}so}", "Id", img->id, "RepoTags",
+    return json_pack("{sssosossssss*ss*ss*sOsIs{ssso}so}", "Id", img->id, "RepoTags",
                      names_of(s, img, false), "RepoDigests", names_of(s, img, true), "Digest",
                      img->digest, "ManifestDigest", img->manifest_digest, "Created",
                      json_string_value(json_object_get(c, "created")), "Architecture",

@@ -390,7 +390,7 @@ static int interpret(struct load *l, cell_err_t *err)
     struct member *m = member_find(l, "manifest.json", 0);
     bool docker = m && m->data;
     if (!docker && !((m = member_find(l, "index.json", 0)) && m->data))
-        return cell_error(err, EINVAL,
+        return cell_error(err, 0,
                           "neither a docker-archive (manifest.json) nor an OCI "
                           "layout (index.json)");
     json_error_t jerr;

@@ -226,7 +226,7 @@ static int open_output(const char *path, char **tmp, cell_err_t *err)
         return cell_error(err, ENOMEM, "save");
     }
     int fd = open(*tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    return fd < 0 ? cell_error(err, errno, "create %s", *tmp) : fd;
+    return fd < 0 ? cell_error(err, errno, "create %s", path) : fd;
 }
 
 int cell_image_save(struct cell_image_store *s, const char *path, char *const *images,

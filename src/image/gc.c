@@ -175,7 +175,7 @@ static int names_to_remove(struct cell_image_store *s, const char *name_or_id,
     }
     cell_image_records_free(recs, n);
     if (r == 0 && cell_strv_len(v) > 1 && !force)
-        r = cell_error(err, EBUSY,
+        r = cell_error(err, 0,
                        "image %s is referenced by %zu names (remove them by name, or force)",
                        name_or_id, cell_strv_len(v));
     if (r == 0)
