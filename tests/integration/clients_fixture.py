@@ -13,7 +13,8 @@ Three host facts shape this file:
   both clients wait for them to be gone (podman polls conmon's pid with
   kill(pid, 0) for up to 20 s), so a zombie stalls them. Every client
   command therefore runs under a Reaper: a child process that is a child
-  subreaper and reaps whatever is orphaned below it while commands run.
+  subreaper and reaps whatever is orphaned below it, all the time. There
+  is one per thread, so the two runtimes' commands run side by side.
 - crun 1.8 refuses a cgroup v1 hybrid host unless the cgroup2 mount lists no
   controllers: the peer crun runs through a wrapper that bind-mounts an
   empty file over /sys/fs/cgroup/unified/cgroup.controllers in a private
@@ -408,6 +409,18 @@ def state_entries(root):
     return sorted(e for e in os.listdir(root) if not e.startswith("."))
 
 
+def close_problems(procs, mounts, cgroup_parent):
+    """Problems for what a sandbox's teardown had to kill and unmount, and
+    the cgroups it had to remove; removes those."""
+    problems = [f"process left: {pid} {cmd}" for pid, cmd in procs]
+    problems += [f"mount left: {m}" for m in mounts]
+    time.sleep(0.1 if procs else 0)  # killed processes leave their cgroups
+    problems += [f"cgroup left: {d}" for d in cgroup_subtree(cgroup_parent)
+                 if os.path.basename(d) != "conmon"]
+    remove_cgroup_parent(cgroup_parent)
+    return problems
+
+
 def unmount_under(directory):
     """Lazily unmounts what is mounted under directory, deepest first."""
     with open("/proc/self/mountinfo") as f:
@@ -513,24 +526,27 @@ graphroot = "{directory}/storage"
         return problems
 
     def close(self):
+        """Removes everything; returns what should have been gone already."""
         self.raw("rm", "-af", "-t", "0")
         self.reapers.close()
-        kill_processes(self.dir)
-        unmount_under(self.dir)
-        remove_cgroup_parent(self.cgroup_parent)
+        return close_problems(kill_processes(self.dir), unmount_under(self.dir),
+                              self.cgroup_parent)
 
 
 @pytest.fixture(scope="module")
 def podman_env(runtime, session_dir, rootfs):
     d = tempfile.mkdtemp(prefix="podman-", dir=session_dir)
     pm = None
+    problems = []
     try:
         pm = Podman(d, runtime, rootfs)
         yield pm
     finally:
         if pm is not None:
-            pm.close()
+            problems = pm.close()
         shutil.rmtree(d, ignore_errors=True)
+    if problems:
+        pytest.fail("podman sandbox left:\n  " + "\n  ".join(problems), pytrace=False)
 
 
 @pytest.fixture
@@ -550,14 +566,16 @@ def podman(podman_env, request):
 
 class Containerd:
     """A containerd of its own, started on a socket in the sandbox;
-    ctr(*args) runs `ctr --address <sock> --namespace <ns> args`.
-    runtime_binary(rt) is the path --runc-binary takes ("cell" or "crun")."""
+    ctr(*args) runs `ctr --address <sock> --namespace <ns> args`, and
+    run(rt, ...) runs `ctr run` with rt ("cell" or "crun") as the shim's
+    runc binary."""
 
     def __init__(self, directory, runtime, rootfs):
         self.dir = directory
         self.namespace = f"cell-test-{SESSION_TAG}"
         self.cgroup_parent = f"{CGROUP_PARENT}/containerd"
-        self.runtimes = runtime_wrappers(directory, runtime)
+        # The runtime itself: the shim passes --root (ctr run --runc-root).
+        self.runtimes = runtime_wrappers(directory, runtime, state_roots=False)
         self.address = os.path.join(directory, "containerd.sock")
         for d in ("root", "state", "work", "opt", "fifo"):
             os.makedirs(os.path.join(directory, d))
@@ -580,11 +598,6 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
                "TMPDIR": os.path.join(directory, "work")}
         self.reapers = Reapers(os.path.join(directory, "work"), env)
         self.log = os.path.join(directory, "containerd.log")
-        # The shims' sockets are made under /run/containerd/s whatever the
-        # config says (and ctr's fifos under /run/containerd/fifo unless
-        # told): remember what existed, to remove only what we add.
-        self.run_dirs = [d for d in ("/run/containerd", "/run/containerd/s",
-                                     "/run/containerd/fifo") if not os.path.exists(d)]
         self.fifo_dir = os.path.join(directory, "fifo")
         # containerd's reaper (the test thread's) adopts the shims.
         self.pid = self.reapers().spawn(["containerd", "--config", config], self.log)
@@ -617,8 +630,8 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
         """`ctr run [flags] --runc-binary <rt> --cgroup <parent>/<cid> IMAGE
         cid args`."""
         return self.ctr("run", "--fifo-dir", self.fifo_dir, *flags,
-                        "--runc-binary", self.runtimes[rt],
-                        "--runc-root", self.state_root(rt), "--cgroup", f"{self.cgroup_parent}/{cid}", IMAGE, cid, *args, **kw)
+                        "--runc-binary", self.runtimes[rt], "--runc-root", self.state_root(rt),
+                        "--cgroup", f"{self.cgroup_parent}/{cid}", IMAGE, cid, *args, **kw)
 
     def state_root(self, rt):
         """The runtime's --root, which the shim passes on (--runc-root)."""
@@ -648,31 +661,39 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
         return problems
 
     def close(self):
+        """Stops containerd and removes everything; returns what should have
+        been gone already."""
         self.leftovers()
         self.reapers().stop(self.pid)
         self.reapers.close()
-        kill_processes(self.dir)
-        kill_processes(f"-namespace {self.namespace} ")
-        unmount_under(self.dir)
-        remove_cgroup_parent(self.cgroup_parent)
-        for d in reversed(self.run_dirs):
+        procs = kill_processes(self.dir) + kill_processes(f"-namespace {self.namespace} ")
+        problems = close_problems(procs, unmount_under(self.dir), self.cgroup_parent)
+        # The shims make their sockets under /run/containerd/s whatever the
+        # config says. Those directories are removed once empty, by whichever
+        # session ends last (suites may run side by side; rmdir leaves a
+        # directory that another containerd still uses).
+        for d in ("/run/containerd/s", "/run/containerd"):
             try:
                 os.rmdir(d)
             except OSError:
                 pass
+        return problems
 
 
 @pytest.fixture(scope="module")
 def containerd_env(runtime, session_dir, rootfs):
     d = tempfile.mkdtemp(prefix="containerd-", dir=session_dir)
     c = None
+    problems = []
     try:
         c = Containerd(d, runtime, rootfs)
         yield c
     finally:
         if c is not None:
-            c.close()
+            problems = c.close()
         shutil.rmtree(d, ignore_errors=True)
+    if problems:
+        pytest.fail("containerd sandbox left:\n  " + "\n  ".join(problems), pytrace=False)
 
 
 @pytest.fixture
