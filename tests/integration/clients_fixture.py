@@ -35,6 +35,7 @@ import io
 import json
 import os
 import select
+import shlex
 import shutil
 import signal
 import subprocess
@@ -632,6 +633,15 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
         return self.ctr("run", "--fifo-dir", self.fifo_dir, *flags,
                         "--runc-binary", self.runtimes[rt], "--runc-root", self.state_root(rt),
                         "--cgroup", f"{self.cgroup_parent}/{cid}", IMAGE, cid, *args, **kw)
+
+    def run_tty(self, rt, cid, *args):
+        """`ctr run --rm -t`: ctr wants a terminal of its own, so it runs
+        under script(1), which gives it one."""
+        argv = ["ctr", "--address", self.address, "--namespace", self.namespace, "run",
+                "--fifo-dir", self.fifo_dir, "--rm", "-t", "--runc-binary", self.runtimes[rt],
+                "--runc-root", self.state_root(rt), "--cgroup", f"{self.cgroup_parent}/{cid}",
+                IMAGE, cid, *args]
+        return self.reapers().run(["script", "-qec", shlex.join(argv), "/dev/null"], input="")
 
     def state_root(self, rt):
         """The runtime's --root, which the shim passes on (--runc-root)."""

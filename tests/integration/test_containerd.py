@@ -67,6 +67,17 @@ def test_run_rm_prints_output_and_returns_the_exit_status(containerd, request):
     assert containerd.ok("containers", "ls", "-q").stdout == ""
 
 
+def test_run_with_a_terminal(containerd, request):
+    """ctr run -t: the shim hands the runtime a console socket and copies
+    the terminal's output; the exit status comes back."""
+    got = each(lambda rt: containerd.run_tty(rt, cid_for(request, rt), "sh", "-c",
+                                             "tty; test -t 0 && test -t 2 && echo all-tty; exit 3"))
+    r = same({rt: (p.returncode, p.stdout.replace("\r", "")) for rt, p in got.items()},
+             "ctr run -t")
+    assert r[0] == 3
+    assert "/dev/pts/0\n" in r[1] and "all-tty\n" in r[1]
+
+
 def test_run_process_view(containerd, request):
     """What the process sees of the spec ctr built: user, cwd, env,
     capabilities, seccomp, devices, rlimits, a read-only root; the same as
