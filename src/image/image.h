@@ -89,7 +89,9 @@ int cell_image_digest_of(const void *data, size_t len, char out[CELL_IMAGE_DIGES
 struct cell_image_store;
 
 /* Opens (creating when missing) the store at root; NULL means
- * CELL_IMAGE_DEFAULT_ROOT. Removes what a killed writer left in tmp/. */
+ * CELL_IMAGE_DEFAULT_ROOT, a relative root is taken from the current
+ * directory. Removes what a killed writer left in tmp/ when no other
+ * process holds the store. */
 int cell_image_store_open(const char *root, struct cell_image_store **out, cell_err_t *err);
 void cell_image_store_close(struct cell_image_store *s);
 const char *cell_image_store_root(const struct cell_image_store *s);

@@ -80,15 +80,20 @@ int cell_image_store_open(const char *root, struct cell_image_store **out, cell_
 {
     if (!root)
         root = CELL_IMAGE_DEFAULT_ROOT;
-    if (root[0] != '/')
-        return cell_error(err, 0, "store root \"%s\" is not an absolute path", root);
+    _cleanup_free_ char *cwd = root[0] == '/' ? NULL : get_current_dir_name();
+    if (root[0] != '/' && !cwd)
+        return cell_error(err, errno, "store root %s: current directory", root);
     struct cell_image_store *s = calloc(1, sizeof *s);
-    if (!s || !(s->root = strdup(root))) {
+    if (s && cwd && asprintf(&s->root, "%s/%s", cwd, root) < 0)
+        s->root = NULL;
+    else if (s && !cwd)
+        s->root = strdup(root);
+    if (!s || !s->root) {
         free(s);
         return cell_error(err, ENOMEM, "store");
     }
     s->dirfd = s->blobsfd = s->layersfd = s->snapsfd = s->tmpfd = s->lockfd = -1;
-    if (make_root(root, err) < 0 || open_dirs(s, err) < 0) {
+    if (make_root(s->root, err) < 0 || open_dirs(s, err) < 0) {
         cell_image_store_close(s);
         return cell_error_prepend(err, "image store");
     }
