@@ -9,8 +9,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 static bool read_starts_with(const char *path, char c)
@@ -56,13 +58,29 @@ int cell_lsm_check(const struct cell_spec *spec, cell_err_t *err)
     return 0;
 }
 
+/* The label goes to the container's /proc, which its rootfs could fake with
+ * plain files (a symlinked /proc, CVE-2019-16884): the write would land and
+ * the process run unconfined. Only a file on procfs is written. */
+static int write_proc_attr(const char *path, const char *value)
+{
+    _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return -errno;
+    struct statfs sf;
+    if (fstatfs(fd, &sf) < 0)
+        return -errno;
+    if (sf.f_type != PROC_SUPER_MAGIC)
+        return -EXDEV;
+    return cell_write_all(fd, value, strlen(value));
+}
+
 /* Newer kernels give each LSM its own attr directory; the shared
  * attr/exec belongs to whichever LSM came first. */
 static int write_attr(const char *own, const char *shared, const char *value)
 {
-    int r = cell_write_file_at(AT_FDCWD, own, value, strlen(value));
+    int r = write_proc_attr(own, value);
     if (r == -ENOENT)
-        r = cell_write_file_at(AT_FDCWD, shared, value, strlen(value));
+        r = write_proc_attr(shared, value);
     return r;
 }
 
