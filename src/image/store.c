@@ -42,6 +42,23 @@ static int make_root(const char *root, cell_err_t *err)
     return 0;
 }
 
+/* A records file a killed writer left half written ("images.json.tmp.PID",
+ * never renamed), removed while nobody holds the records lock. */
+static void clean_records_tmp(struct cell_image_store *s)
+{
+    _cleanup_close_ int lockfd =
+        openat(s->dirfd, "images.lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (lockfd < 0 || flock(lockfd, LOCK_EX | LOCK_NB) < 0)
+        return;
+    int fd = openat(s->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    _cleanup_closedir_ DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+    if (!d && fd >= 0)
+        close(fd);
+    for (struct dirent *e; d && (e = readdir(d));)
+        if (strncmp(e->d_name, "images.json.tmp.", 16) == 0)
+            unlinkat(s->dirfd, e->d_name, 0);
+}
+
 /* What a killed writer left in tmp/ is removed only when nobody holds the
  * store lock: writers hold it shared while their entries are in tmp/. */
 static void clean_tmp(struct cell_image_store *s)
@@ -56,6 +73,7 @@ static void clean_tmp(struct cell_image_store *s)
         if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
             cell_rm_rf_at(s->tmpfd, e->d_name);
     flock(s->lockfd, LOCK_UN);
+    clean_records_tmp(s);
 }
 
 static int open_dirs(struct cell_image_store *s, cell_err_t *err)
