@@ -3,7 +3,7 @@ busybox image made here with `podman import`, each command compared with
 the same command run with `--runtime crun`.
 
 podman goes through conmon, which calls the runtime's create, start, state,
-kill, delete, exec (with --console-socket for -t), pause and resume, and
+kill, delete, exec (with --console-socket for -t), pause, resume and update, and
 reads what the runtime leaves in the bundle and the state; so each test is
 what a podman user sees: the output, the exit status, `podman inspect`.
 The sandbox (its own storage, configuration, state roots, no network) is
@@ -16,8 +16,6 @@ import pytest
 
 from clients_fixture import IMAGE, each, podman, podman_env, same  # noqa: F401 (fixtures)
 from helpers import pid_alive, read_file, wait_for
-
-RUNTIMES = ("cell", "crun")
 
 # A process that reports the signals it gets: USR1 is logged, TERM ends it
 # with status 3. `wait` is interrupted by a trapped signal, `sleep` is not.
@@ -221,17 +219,18 @@ def test_kill_and_stop(podman, request):
     assert killed == "exited 137"
 
 
-@pytest.mark.parametrize("rt", RUNTIMES)
-def test_rm_force_of_a_running_container_leaves_nothing(podman, request, rt):
+def test_rm_force_of_a_running_container_leaves_nothing(podman, request):
     """rm -f: the runtime's delete --force; the container's processes,
     cgroup and state are gone (the fixture's leak check looks too)."""
-    name = name_for(request, rt)
-    cid = start_trapper(podman, rt, name)
-    pid = int(podman.inspect(rt, name, "{{.State.Pid}}"))
-    podman.ok(rt, "rm", "-f", "-t", "0", name)
-    wait_for(lambda: not pid_alive(pid), 5, what="the container's init to die")
-    assert not os.path.exists(os.path.dirname(host_cgroup_file(podman, cid, "pids", "x")))
-    assert podman.containers_in(rt) == []
+    def run(rt):
+        name = name_for(request, rt)
+        cid = start_trapper(podman, rt, name)
+        pid = int(podman.inspect(rt, name, "{{.State.Pid}}"))
+        podman.ok(rt, "rm", "-f", "-t", "0", name)
+        wait_for(lambda: not pid_alive(pid), 5, what="the container's init to die")
+        return (os.path.exists(os.path.dirname(host_cgroup_file(podman, cid, "pids", "x"))),
+                podman.containers_in(rt))
+    assert same(each(run), "rm -f") == (False, [])
 
 
 def test_update_changes_the_limits_of_a_running_container(podman, request):
@@ -271,3 +270,44 @@ def test_create_init_start_attach(podman, request):
             podman(rt, "rm", "-f", "-t", "0", name)
         return status, logs, p.returncode, p.stdout, after
     assert same(each(run), "create/init/start") == ("initialized", "", 6, "started\n", "exited 6")
+
+
+# podman run options and a script showing their effect inside, a few per
+# run; {vol} is a host directory holding a file "f".
+OPTIONS = {
+    "storage": (["-v", "{vol}:/data", "-v", "{vol}:/ro:ro", "--read-only",
+                 "--tmpfs", "/scratch:size=1m,mode=700"],
+                "cat /data/f; echo x > /data/g && cat /data/g; echo x > /ro/g; touch /x; "
+                "touch /tmp/x && echo tmp-writable; stat -c %a /scratch; "
+                "df -k /scratch | tail -1 | awk '{print $2}'"),
+    "process": (["--cap-add", "SYS_ADMIN", "--cap-drop", "CHOWN", "--sysctl",
+                 "net.ipv4.ip_forward=1", "--device", "/dev/fuse", "--shm-size", "1m",
+                 "--ulimit", "nofile=512:512", "--ulimit", "nproc=512:512",
+                 "--oom-score-adj", "100", "--cpus", "0.5", "--cpu-shares", "512",
+                 "--cpuset-cpus", "0"],
+                "grep Cap /proc/self/status; cat /proc/sys/net/ipv4/ip_forward; "
+                "ls -l /dev/fuse | awk '{print $1, $5, $6}'; "
+                "df -k /dev/shm | tail -1 | awk '{print $2}'; ulimit -n; ulimit -u; "
+                "cat /proc/self/oom_score_adj; cd /sys/fs/cgroup; "
+                "cat cpu/cpu.cfs_quota_us cpu/cpu.shares cpuset/cpuset.cpus"),
+    "privileged": (["--privileged"], "grep -E 'Cap|Seccomp:' /proc/self/status; ls /dev | wc -l"),
+    "cap-drop-all-uidmap": (["--cap-drop", "all", "--uidmap", "0:100000:65536", "--gidmap",
+                             "0:100000:65536"],
+                            "id; grep Cap /proc/self/status; cat /proc/self/uid_map; "
+                            "touch /tmp/x && ls -n /tmp/x | awk '{print $3}'"),
+}
+
+
+@pytest.mark.parametrize("option", sorted(OPTIONS))
+def test_run_options_as_crun(podman, hostdir, option):
+    """Common `podman run` options: the process sees their effect as under
+    crun (output, errors and exit status; the scripts end in a command that
+    succeeds, so podman must have run them)."""
+    vol = hostdir("vol")
+    with open(os.path.join(vol, "f"), "w") as f:
+        f.write("from the host\n")
+    flags, script = OPTIONS[option]
+    flags = [a.format(vol=vol) for a in flags]
+    got = each(lambda rt: podman.run(rt, "--rm", *flags, IMAGE, "sh", "-c", script))
+    r = same({rt: (p.returncode, p.stdout, p.stderr) for rt, p in got.items()}, option)
+    assert r[0] == 0 and r[1], f"{option}: {r}"
