@@ -29,12 +29,10 @@ test modules import them from here.
 """
 
 import concurrent.futures
-import ctypes
 import hashlib
 import io
 import json
 import os
-import select
 import shlex
 import shutil
 import signal
@@ -53,140 +51,22 @@ from helpers import (CGROUP_PARENT, SESSION_TAG, cgroup_hierarchies,
 CRUN = "/usr/bin/crun"
 IMAGE = "localhost/cell-busybox:latest"
 HYBRID_CONTROLLERS = "/sys/fs/cgroup/unified/cgroup.controllers"
-PR_SET_CHILD_SUBREAPER = 36
 
 
 # --------------------------------------------------------------------------
 # the reaper: runs client commands as a subreaper that reaps their orphans
 
 
-def serve():
-    """The reaper process: reads one JSON request per line on stdin, answers
-    one JSON line on stdout. Requests: {"run": argv, "env", "out", "err",
-    "timeout"} runs a command to its end; {"spawn": argv, ...} starts one in
-    the background; {"stop": pid, "timeout"} SIGTERMs a background command,
-    then SIGKILLs it. Orphans are reaped all the time, also while idle: a
-    conmon adopted here may exit while another reaper runs the podman
-    command that waits for it."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
-        raise OSError(ctypes.get_errno(), "prctl(PR_SET_CHILD_SUBREAPER)")
-    server = _Server()
-    for req in server.requests():
-        if "stop" in req:
-            answer = {"rc": server.stop(req["stop"], req.get("timeout", 10))}
-        elif "spawn" in req:
-            pid = launch(req["spawn"], req)
-            server.background.add(pid)
-            answer = {"pid": pid}
-        else:
-            answer = {"rc": server.run(launch(req["run"], req), req.get("timeout", 60))}
-        sys.stdout.write(json.dumps(answer) + "\n")
-        sys.stdout.flush()
-    for pid in server.background:
-        try:
-            os.killpg(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-
-
-class _Server:
-    def __init__(self):
-        self.status = {}  # pid -> exit code of a command of ours
-        self.background = set()
-
-    def reap(self):
-        while True:
-            try:
-                pid, st = os.waitpid(-1, os.WNOHANG)
-            except ChildProcessError:
-                return
-            if pid == 0:
-                return
-            self.status[pid] = os.waitstatus_to_exitcode(st)
-
-    def requests(self):
-        """Yields the requests on stdin, reaping every 20 ms meanwhile."""
-        fd, buf = sys.stdin.fileno(), b""
-        while True:
-            while b"\n" not in buf:
-                ready, _, _ = select.select([fd], [], [], 0.02)
-                self.reap()
-                if ready:
-                    chunk = os.read(fd, 65536)
-                    if not chunk:
-                        return
-                    buf += chunk
-            line, buf = buf.split(b"\n", 1)
-            req = json.loads(line)
-            if req.get("quit"):
-                return
-            yield req
-
-    def wait(self, pid, timeout):
-        """pid's exit code, or None after timeout; reaps orphans meanwhile."""
-        deadline = time.monotonic() + timeout
-        interval = 0.001
-        while pid not in self.status:
-            self.reap()
-            if pid in self.status:
-                break
-            if time.monotonic() > deadline:
-                return None
-            time.sleep(interval)
-            interval = min(interval * 2, 0.01)
-        return self.status.pop(pid)
-
-    def run(self, pid, timeout):
-        rc = self.wait(pid, timeout)
-        if rc is None:  # timed out: kill the command's process group
-            os.killpg(pid, signal.SIGKILL)
-            self.wait(pid, 10)
-        return rc
-
-    def stop(self, pid, timeout):
-        rc = None
-        for sig in (signal.SIGTERM, signal.SIGKILL):
-            try:
-                os.killpg(pid, sig)
-            except ProcessLookupError:
-                pass
-            rc = self.wait(pid, timeout)
-            if rc is not None:
-                break
-        self.background.discard(pid)
-        return rc
-
-
-def launch(argv, req):
-    """fork + exec argv in a process group of its own, stdio to files."""
-    stdin = os.open(req.get("stdin") or os.devnull, os.O_RDONLY)
-    out = os.open(req["out"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    err = os.open(req["err"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    pid = os.fork()
-    if pid == 0:
-        try:
-            os.setpgid(0, 0)
-            for fd, target in ((stdin, 0), (out, 1), (err, 2)):
-                os.dup2(fd, target)
-            os.closerange(3, 65536)
-            os.execvpe(argv[0], argv, req["env"])
-        finally:
-            os._exit(127)
-    for fd in (stdin, out, err):
-        os.close(fd)
-    return pid
-
-
 class Reaper:
-    """The test side of serve(): run(argv) -> CompletedProcess."""
+    """The test side of client_reaper.py: run(argv) -> CompletedProcess."""
 
     def __init__(self, workdir, env):
         self.workdir = tempfile.mkdtemp(prefix="reaper-", dir=workdir)
         self.env = env
         self.n = 0
         self.proc = subprocess.Popen(
-            [sys.executable, os.path.abspath(__file__), "--serve"],
+            [sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                          "client_reaper.py")],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
             cwd=os.path.dirname(os.path.abspath(__file__)))
 
@@ -715,5 +595,3 @@ def containerd(containerd_env, request):
         pytest.fail("leak check:\n  " + "\n  ".join(problems), pytrace=False)
 
 
-if __name__ == "__main__" and sys.argv[1:] == ["--serve"]:
-    serve()
