@@ -15,7 +15,6 @@ import os
 import signal
 import subprocess
 import tarfile
-import time
 
 import pytest
 
@@ -330,14 +329,15 @@ def test_kill_mid_write_leaves_no_half_blob(cell, test_dir):
         tmp = os.path.realpath(os.path.join(cell.root, "tmp"))
 
         def writing():  # an unnamed file of the store's tmp/ is open
+            assert p.poll() is None, p.stderr.read().decode()
             for fd in os.listdir(f"/proc/{p.pid}/fd"):
                 try:
                     target = os.readlink(f"/proc/{p.pid}/fd/{fd}")
-                except OSError:
+                    if target.startswith(tmp + "/") and os.path.getsize(
+                            f"/proc/{p.pid}/fd/{fd}") > 0:
+                        return True
+                except OSError:  # closed meanwhile
                     continue
-                if target.startswith(tmp + "/") and os.path.getsize(
-                        f"/proc/{p.pid}/fd/{fd}") > 0:
-                    return True
             return False
 
         wait_for(writing, what="cell import writing its blob")
@@ -372,7 +372,5 @@ def test_concurrent_imports_keep_every_record(cell, test_dir):
         assert p.returncode == 0, err.decode()
     assert sorted(cell.records()) == [f"docker.io/library/c{i}:latest" for i in range(6)]
     check_blobs_verified(cell)
-    start = time.monotonic()
     cell.ok("rmi", *[f"c{i}" for i in range(6)])
     assert cell.blobs() == set()
-    assert time.monotonic() - start < 10
