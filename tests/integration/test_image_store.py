@@ -374,3 +374,46 @@ def test_concurrent_imports_keep_every_record(cell, test_dir):
     check_blobs_verified(cell)
     cell.ok("rmi", *[f"c{i}" for i in range(6)])
     assert cell.blobs() == set()
+
+
+def test_gc_waits_for_a_writer_in_progress(cell, test_dir):
+    """rmi's gc needs the store to itself: while an import is still writing
+    (its blob not yet named by any record) the rmi waits, and frees nothing
+    of the import's."""
+    cell.ok("import", small_tarball(os.path.join(test_dir, "o.tar"), {"o": b"o"}), "old")
+    data = io.BytesIO()
+    with tarfile.open(fileobj=data, mode="w") as t:
+        info = tarfile.TarInfo("f")
+        info.size = 4 << 20
+        t.addfile(info, io.BytesIO(b"z" * info.size))
+    data = data.getvalue()
+    imp = subprocess.Popen([cell.path, "--root", cell.root, "import", "-", "new"],
+                           stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    rmi = None
+    try:
+        imp.stdin.write(data[:len(data) // 2])
+        imp.stdin.flush()
+        lock = os.path.realpath(os.path.join(cell.root, "lock"))
+        wait_for(lambda: any(os.path.realpath(f"/proc/{imp.pid}/fd/{fd}") == lock
+                             for fd in os.listdir(f"/proc/{imp.pid}/fd")),
+                 what="the import holding the store")
+        rmi = subprocess.Popen([cell.path, "--root", cell.root, "rmi", "old"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        # The record goes at once; the gc after it waits for the import.
+        wait_for(lambda: "docker.io/library/old:latest" not in cell.records(),
+                 what="rmi removing the record")
+        with pytest.raises(subprocess.TimeoutExpired):
+            rmi.wait(0.5)
+        new_id, err = imp.communicate(input=data[len(data) // 2:], timeout=60)
+        assert imp.returncode == 0, err.decode()
+        out, err = rmi.communicate(timeout=60)
+        assert (rmi.returncode, out) == (0, b"Untagged: old:latest\n"), err.decode()
+    finally:
+        for p in (imp, rmi):
+            if p and p.poll() is None:
+                p.kill()
+                p.communicate()
+    info = cell.inspect("new")
+    assert info["Id"] == new_id.decode().strip()
+    assert cell.blobs() == {info["Digest"][7:], info["Id"][7:], info["Layers"][0]["Digest"][7:]}
+    check_blobs_verified(cell)
