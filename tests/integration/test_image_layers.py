@@ -20,7 +20,7 @@ import tarfile
 import pytest
 
 from helpers import char_device, mounts_mentioning, wait_for
-from test_image_store import Cell, cell  # noqa: F401 (the fixture)
+from test_image_store import cell  # noqa: F401,F811 (the fixture, shared)
 
 pytestmark = pytest.mark.cell_only
 
