@@ -10,6 +10,7 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* The distribution spec lets clients refuse manifests over 4 MiB. */
 #define MANIFEST_MAX (4u << 20)
@@ -45,6 +46,25 @@ static const char *api_host_of(const char *host)
     return strcmp(host, "docker.io") == 0 ? "registry-1.docker.io" : host;
 }
 
+/* A registry's own CA, as Docker and podman keep them: <dir>/<host>/ca.crt
+ * under $CELL_CERTS_DIR, /etc/containers/certs.d or /etc/docker/certs.d.
+ * It is trusted in addition to the system's CAs, not instead of them (a
+ * blob redirected to a public host still verifies). */
+static char *ca_file_of(const char *host)
+{
+    const char *dirs[] = {getenv("CELL_CERTS_DIR"), "/etc/containers/certs.d",
+                          "/etc/docker/certs.d"};
+    for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
+        char *path = NULL;
+        if (!dirs[i] || !*dirs[i] || asprintf(&path, "%s/%s/ca.crt", dirs[i], host) < 0)
+            continue;
+        if (access(path, R_OK) == 0)
+            return path;
+        free(path);
+    }
+    return NULL;
+}
+
 int registry_open(struct registry **out, const char *host, const char *repo,
                   const struct registry_conf *conf, cell_err_t *err)
 {
@@ -55,6 +75,7 @@ int registry_open(struct registry **out, const char *host, const char *repo,
     r->api_host = strdup(api_host_of(host));
     r->repo = strdup(repo);
     r->tls_verify = conf->tls_verify;
+    r->ca_file = ca_file_of(host);
     r->easy = curl_easy_init();
     if (!r->host || !r->api_host || !r->repo || !r->easy) {
         registry_close(r);
@@ -75,6 +96,7 @@ void registry_close(struct registry *r)
     free(r->host);
     free(r->api_host);
     free(r->repo);
+    free(r->ca_file);
     free(r->basic);
     free(r->auth_header);
     free(r);
@@ -110,6 +132,8 @@ int registry_easy_setup(const struct registry *r, CURL *h, struct curl_slist **h
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, r->tls_verify ? 1L : 0L);
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, r->tls_verify ? 2L : 0L);
+    if (r->ca_file) /* CAPATH keeps its default: the system's CAs stay trusted */
+        curl_easy_setopt(h, CURLOPT_CAINFO, r->ca_file);
     if (r->auth_header) {
         struct curl_slist *l = curl_slist_append(*headers, r->auth_header);
         if (!l)

@@ -25,6 +25,7 @@ struct registry {
     char *repo;         /* "library/busybox" */
     const char *scheme; /* "https" or "http"; NULL until the first request */
     bool tls_verify;
+    char *ca_file;     /* <certs.d>/<host>/ca.crt when there is one, or NULL */
     char *basic;       /* "user:password" from the credentials file, or NULL */
     char *auth_header; /* "Authorization: Bearer ..." or "... Basic ...", or NULL */
     CURL *easy;        /* reused for API requests, so the connection stays open */

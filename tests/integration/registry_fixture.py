@@ -20,6 +20,7 @@ import json
 import os
 import shutil
 import socket
+import ssl
 import stat
 import subprocess
 import tarfile
@@ -37,7 +38,7 @@ DEFAULT_CELL = os.path.join(REPO, "build", "cell")
 REGISTRY_BIN = "/usr/bin/docker-registry"
 
 __all__ = ["cell", "registry", "images", "Cell", "Registry", "Layout", "TokenServer",
-           "free_port", "tree_listing", "umoci_rootfs", "layer", "sha256"]
+           "free_port", "tree_listing", "umoci_rootfs", "layer", "sha256", "make_tls"]
 
 
 def sha256(data):
@@ -176,15 +177,17 @@ class Layout:
 class Registry:
     """docker-registry serving from its own directory on 127.0.0.1.
 
-    auth: None, ("htpasswd", path) or ("token", TokenServer)."""
+    auth: None, ("htpasswd", path) or ("token", TokenServer); tls: None or
+    (certificate path, key path): https only."""
 
-    def __init__(self, workdir, auth=None):
+    def __init__(self, workdir, auth=None, tls=None):
         self.dir = tempfile.mkdtemp(prefix="registry-", dir=workdir)
         self.storage = os.path.join(self.dir, "storage")
         os.mkdir(self.storage)
         self.port = free_port()
         self.host = f"127.0.0.1:{self.port}"
         self.auth = auth
+        self.tls = tls
         self.proc = None
         self.log = os.path.join(self.dir, "registry.log")
 
@@ -192,6 +195,8 @@ class Registry:
         lines = ["version: 0.1", "log:", "  level: warn", "storage:", "  filesystem:",
                  f"    rootdirectory: {self.storage}", "  delete:", "    enabled: true",
                  "http:", f"  addr: {self.host}"]
+        if self.tls:
+            lines += ["  tls:", f"    certificate: {self.tls[0]}", f"    key: {self.tls[1]}"]
         if self.auth and self.auth[0] == "htpasswd":
             lines += ["auth:", "  htpasswd:", "    realm: cell-test",
                       f"    path: {self.auth[1]}"]
@@ -210,11 +215,13 @@ class Registry:
             self.proc = subprocess.Popen([REGISTRY_BIN, "serve", cfg], stdout=log,
                                          stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + 15
+        scheme = "https" if self.tls else "http"
+        ctx = ssl._create_unverified_context() if self.tls else None
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise AssertionError(f"docker-registry exited: {open(self.log).read()}")
             try:
-                urllib.request.urlopen(f"http://{self.host}/v2/", timeout=1)
+                urllib.request.urlopen(f"{scheme}://{self.host}/v2/", timeout=1, context=ctx)
                 return self
             except urllib.error.HTTPError:
                 return self  # 401: up, and asking for auth
@@ -465,3 +472,42 @@ def umoci_rootfs(workdir, registry, name):
          f"oci:{d}/layout:x"], timeout=120)
     run(["umoci", "unpack", "--image", f"{d}/layout:x", f"{d}/bundle"], timeout=120)
     return os.path.join(d, "bundle", "rootfs")
+
+
+def make_tls(workdir, ip="127.0.0.1"):
+    """A CA and a server certificate for ip signed by it. Returns
+    (ca_pem_path, cert_path, key_path)."""
+    import datetime
+    import ipaddress
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+
+    def cert(subject, key, issuer, issuer_key, ca):
+        b = (x509.CertificateBuilder()
+             .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+             .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)]))
+             .public_key(key.public_key()).serial_number(x509.random_serial_number())
+             .not_valid_before(now - datetime.timedelta(days=1))
+             .not_valid_after(now + datetime.timedelta(days=1))
+             .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
+        if not ca:
+            b = b.add_extension(x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.ip_address(ip))]), critical=False)
+        return b.sign(issuer_key, hashes.SHA256())
+
+    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca = cert("cell-test-ca", ca_key, "cell-test-ca", ca_key, True)
+    srv = cert(ip, key, "cell-test-ca", ca_key, False)
+    paths = [os.path.join(workdir, n) for n in ("ca.crt", "server.crt", "server.key")]
+    for path, data in zip(paths, (ca.public_bytes(serialization.Encoding.PEM),
+                                  srv.public_bytes(serialization.Encoding.PEM),
+                                  key.private_bytes(serialization.Encoding.PEM,
+                                                    serialization.PrivateFormat.PKCS8,
+                                                    serialization.NoEncryption()))):
+        with open(path, "wb") as f:
+            f.write(data)
+    return paths
