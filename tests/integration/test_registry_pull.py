@@ -144,8 +144,9 @@ def test_pull_tampered_blob_refused_nothing_stored(cell, images):
     assert not cell.blob_exists(bad)
     assert not cell.blob_exists(sha256(bytes(data)))
     assert "cell/tampered" not in cell("images").stdout
-    tmp = os.path.join(cell.root, "tmp")
-    assert not os.path.isdir(tmp) or os.listdir(tmp) == []
+    for d in ("tmp", "ingest"):  # nothing half-written either
+        path = os.path.join(cell.root, d)
+        assert not os.path.isdir(path) or os.listdir(path) == []
 
 
 def test_pull_unknown_image(cell, images):

@@ -37,6 +37,7 @@ class MockRegistry:
         self.bearer = False        # 401 + realm until a token is presented
         self.delay = 0.0           # seconds before each blob body
         self.extra = b""           # appended to every blob
+        self.lie_manifests = False # manifests asked by digest come back changed
         self.broken = set()
         self.port, self.storage_port = free_port(), free_port()
         self.host = f"127.0.0.1:{self.port}"
@@ -105,6 +106,8 @@ class MockRegistry:
                     return self.send(404)
                 if m.group(2) == "manifests":
                     data, mt = mock.manifest(m.group(3))
+                    if data is not None and mock.lie_manifests:
+                        data = data.replace(b'"schemaVersion": 2', b'"schemaVersion":2')
                     if data is None:
                         return self.send(404, b'{"errors":[{"code":"MANIFEST_UNKNOWN",'
                                               b'"message":"manifest unknown"}]}')
@@ -256,3 +259,30 @@ def test_pull_killed_midway_continues_where_it_stopped(cell, mock):
     assert reqs[1][3]["Range"] == f"bytes={big['size'] // 2}-"
     assert cell.blob_exists(big["digest"])
     assert not os.path.exists(partial)
+
+
+def test_pull_by_digest_refuses_a_manifest_that_does_not_match(cell, mock):
+    mock.lie_manifests = True
+    ref = f"{mock.host}/mock/img@{mock.desc['digest']}"
+    p = cell("pull", "--tls-verify=false", ref, check=False)
+    assert p.returncode == 1
+    line, = p.stderr.splitlines()
+    assert re.fullmatch(rf"cell: manifest {mock.desc['digest']} from {mock.host}: "
+                        r"digest mismatch \(got sha256:[0-9a-f]{64}\)", line), line
+    assert not cell.blob_exists(mock.desc["digest"])
+    assert "mock/img" not in cell("images").stdout
+
+
+def test_two_pulls_of_one_image_at_once(cell, mock):
+    mock.delay = 0.3
+    env = dict(os.environ, CELL_AUTH_FILE=cell.auth_file)
+    argv = [cell.path, "--root", cell.root, "pull", "--tls-verify=false", mock.name]
+    procs = [subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              env=env) for _ in range(2)]
+    outs = [p.communicate(timeout=60) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outs
+    for d in mock.layers:
+        assert cell.blob_exists(d["digest"])
+    assert os.listdir(os.path.join(cell.root, "ingest")) == []
+    merged = cell.rootfs("two", mock.name)
+    assert os.path.getsize(os.path.join(merged, "blob2")) == 512 << 10
