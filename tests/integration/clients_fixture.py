@@ -559,10 +559,13 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
         procs = kill_processes(self.dir) + kill_processes(f"-namespace {self.namespace} ")
         problems = close_problems(procs, unmount_under(self.dir), self.cgroup_parent)
         # The shims make their sockets under /run/containerd/s whatever the
-        # config says. Those directories are removed once empty, by whichever
+        # config says, and a shim cleaning up after a failed start makes
+        # /run/containerd/runc/<namespace> (it does not know --runc-root
+        # then). Those directories are removed once empty, by whichever
         # session ends last (suites may run side by side; rmdir leaves a
         # directory that another containerd still uses).
-        for d in ("/run/containerd/s", "/run/containerd"):
+        for d in ("/run/containerd/s", f"/run/containerd/runc/{self.namespace}",
+                  "/run/containerd/runc", "/run/containerd"):
             try:
                 os.rmdir(d)
             except OSError:
