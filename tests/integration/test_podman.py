@@ -105,11 +105,19 @@ def test_memory_limit_kills_and_inspect_says_oom(podman, request):
     assert r[0] == 137 and r[1].startswith("137 ")
 
 
+def wait_logged(podman, rt, name, text, count=1, timeout=10):
+    """Waits until the container has written text (count times), reading
+    conmon's log file rather than polling `podman logs`, which is slow on a
+    busy machine; tests still assert on `podman logs`."""
+    path = podman.inspect(rt, name, "{{.HostConfig.LogConfig.Path}}")
+    wait_for(lambda: os.path.exists(path) and read_file(path).count(text) >= count, timeout,
+             what=f"{text!r} from {name}")
+
+
 def start_trapper(podman, rt, name, *flags):
     podman.ok(rt, "run", "-d", "--name", name, "--cgroup-parent", podman.cgroup_parent,
               *flags, IMAGE, "sh", "-c", TRAPPER)
-    wait_for(lambda: "started" in podman(rt, "logs", name).stdout, 10,
-             what=f"{name} to start")
+    wait_logged(podman, rt, name, "started")
     return podman.inspect(rt, name, "{{.Id}}")
 
 
@@ -176,8 +184,7 @@ def test_pause_and_unpause(podman, request):
             # A signal to a paused container waits for the thaw.
             podman.ok(rt, "kill", "-s", "USR1", name)
             podman.ok(rt, "unpause", name)
-            wait_for(lambda: "got USR1" in podman(rt, "logs", name).stdout, 5,
-                     what="the USR1 trap after unpause")
+            wait_logged(podman, rt, name, "got USR1")
             thawed = (podman.inspect(rt, name, "{{.State.Status}}"), read_file(freezer).strip(),
                       podman(rt, "exec", name, "echo", "alive").stdout)
         finally:
@@ -196,14 +203,12 @@ def test_kill_and_stop(podman, request):
         start_trapper(podman, rt, name)
         try:
             podman.ok(rt, "kill", "-s", "USR1", name)
-            wait_for(lambda: "got USR1" in podman(rt, "logs", name).stdout, 5,
-                     what="the USR1 trap")
+            wait_logged(podman, rt, name, "got USR1")
             stop = podman(rt, "stop", "-t", "10", name)
             state = podman.inspect(rt, name, "{{.State.Status}} {{.State.ExitCode}}")
             logs = podman.ok(rt, "logs", name).stdout
             start = podman(rt, "start", name)
-            wait_for(lambda: podman(rt, "logs", name).stdout.count("started") == 2, 10,
-                     what=f"{name} to start again")
+            wait_logged(podman, rt, name, "started", count=2)
             kill = podman(rt, "kill", name)
             podman.ok(rt, "wait", name)
             killed = podman.inspect(rt, name, "{{.State.Status}} {{.State.ExitCode}}")
