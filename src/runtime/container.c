@@ -6,6 +6,7 @@
 #include "runtime/container.h"
 #include "runtime/dev.h"
 #include "runtime/hooks.h"
+#include "runtime/notify.h"
 #include "runtime/ns.h"
 #include "runtime/ops.h"
 #include "runtime/process.h"
@@ -474,7 +475,8 @@ static int create_container(struct creation *k, bool gate_fifo, cell_err_t *err)
     k->rootfd = cell_state_root_open(root_or_default(c->opts->root), true, err);
     if (k->rootfd < 0)
         return k->rootfd;
-    if ((r = make_state_dir(k, err)) < 0 || (r = make_cgroup(k, err)) < 0 ||
+    if ((r = make_state_dir(k, err)) < 0 || (r = cell_notify_prepare(c->spec, k->dirfd, err)) < 0 ||
+        (r = make_cgroup(k, err)) < 0 ||
         (r = cell_ns_plan(c, err)) < 0 || (r = make_channels(k, gate_fifo, err)) < 0 ||
         (r = make_console_channel(k, err)) < 0)
         return r;
@@ -570,10 +572,17 @@ int cell_runtime_start(const char *root, const char *id, cell_err_t *err)
     if (status != CELL_STATUS_CREATED)
         r = cell_error(err, 0, "container \"%s\" is %s, not created", id,
                        cell_status_name(status));
+    _cleanup_close_ int notify = -1;
+    if (r == 0)
+        r = cell_notify_bind(dirfd, &notify, err);
     if (r == 0)
         r = open_gate(dirfd, id, st.hooks != NULL, err);
     if (r == 0)
         r = run_state_hooks(&st, CELL_HOOK_POSTSTART, CELL_STATUS_RUNNING, err);
+    if (r == 0 && notify >= 0) { /* READY=1 may take long: not under the lock */
+        close(TAKE_FD(dirfd));
+        r = cell_notify_relay(notify, st.pid, err);
+    }
     cell_state_clear(&st);
     return r;
 }
@@ -640,9 +649,11 @@ int cell_runtime_run(const struct cell_create_opts *o, int *exit_code, cell_err_
     creation_init(&k, o);
     k.relay_terminal = !o->detach;
     int r = create_container(&k, false, err);
-    _cleanup_close_ int master = -1;
+    _cleanup_close_ int master = -1, notify = -1;
     if (r == 0 && k.console_parent >= 0)
         r = master = cell_terminal_recv_master(k.console_parent, err);
+    if (r >= 0)
+        r = cell_notify_bind(k.dirfd, &notify, err);
     if (r >= 0)
         r = release_and_confirm(&k, err);
     if (r >= 0)
@@ -657,6 +668,11 @@ int cell_runtime_run(const struct cell_create_opts *o, int *exit_code, cell_err_
      * a foreground run waits. */
     close(k.dirfd);
     k.dirfd = -1;
+    if (notify >= 0 && (o->detach ? cell_notify_relay(notify, k.init, err)
+                                  : cell_notify_relay_background(notify, k.init, err)) < 0) {
+        creation_free(&k);
+        return -1;
+    }
     if (!o->detach) {
         forward_signals(k.init);
         *exit_code = master >= 0 ? cell_terminal_relay(master, k.init) : wait_exit_code(k.init);

@@ -236,7 +236,7 @@ def char_device(path):
 # from inside a user namespace. Tests of destination creation use their own
 # rootfs copy.
 MOUNT_POINTS = ("out", "gate", "data", "mnt/a", "mnt/b", "mnt/c", "mnt/ro", "mnt/rw",
-                "mnt/t", "mnt/proc", "mnt/sys", "mnt/mq", "mnt/pts", "mnt/cg")
+                "mnt/t", "mnt/proc", "mnt/sys", "mnt/mq", "mnt/pts", "mnt/cg", "run/notify")
 
 
 def build_rootfs(path):

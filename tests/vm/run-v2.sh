@@ -242,8 +242,12 @@ q() { local s=${1//\'/\'\\\'\'}; printf "'%s'" "$s"; }
 	echo "CACHE=$(q "${CELL_VM_9P_CACHE:-loose}")"
 	echo "OVERLAY=$(q "$overlay")"
 	echo "CGROUP=$(q "$cgroup")"
+	echo "SYSTEMD=$(q "$systemd")"
 	echo "VERBOSE=$(q "$verbose")"
 	echo "MERGE=$(q "$merge")"
+	# A working directory under a path the guest covers with tmpfs (a
+	# checkout in /tmp, as CI may make) is carried over on top of it.
+	case $cwd in /tmp/*|/var/tmp/*|/run/*) echo "KEEP=$(q "$cwd")" ;; *) echo "KEEP=" ;; esac
 } >"$root/vm.conf"
 
 cat >"$root/init" <<'EOF'
@@ -279,10 +283,16 @@ else
 	mount -t 9p -o "ro,$opts" hostroot /newroot || fail "mount 9p hostroot"
 fi
 R=/newroot
+if [ -n "$KEEP" ]; then
+	mkdir -p /keep && mount --bind "$R$KEEP" /keep || fail "keep $KEEP"
+fi
 for d in tmp var/tmp; do
 	mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs "$R/$d" || fail "tmpfs on /$d"
 done
 mount -t tmpfs -o mode=755,nosuid,nodev tmpfs "$R/run" || fail "tmpfs on /run"
+if [ -n "$KEEP" ]; then
+	mkdir -p "$R$KEEP" && mount --move /keep "$R$KEEP" || fail "put back $KEEP"
+fi
 mount -t proc -o nosuid,nodev,noexec proc "$R/proc" || fail "proc"
 mount -t sysfs -o nosuid,nodev,noexec sysfs "$R/sys" || fail "sysfs"
 mount -t cgroup2 -o nosuid,nodev,noexec,nsdelegate cgroup2 "$R/sys/fs/cgroup" || fail "cgroup2"
