@@ -53,18 +53,22 @@ int cell_process_switch_user(const struct cell_process *p, cell_err_t *err)
     return 0;
 }
 
-static bool is_executable_file(const char *path)
+/* 0, or why execve would refuse it: -ENOENT, -EACCES, ... */
+static int check_executable(const char *path)
 {
     struct stat st;
-    return stat(path, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111);
+    if (stat(path, &st) < 0)
+        return -errno;
+    return S_ISREG(st.st_mode) && (st.st_mode & 0111) ? 0 : -EACCES;
 }
 
 int cell_process_find_executable(const struct cell_process *p, char **out, cell_err_t *err)
 {
     const char *name = p->args[0];
     if (strchr(name, '/')) {
-        if (!is_executable_file(name))
-            return cell_error(err, errno ? errno : EACCES, "exec %s", name);
+        int r = check_executable(name);
+        if (r < 0)
+            return cell_error(err, -r, "exec %s", name);
         *out = strdup(name);
         return *out ? 0 : cell_error(err, ENOMEM, "exec");
     }
@@ -77,7 +81,7 @@ int cell_process_find_executable(const struct cell_process *p, char **out, cell_
         char full[PATH_MAX];
         if (snprintf(full, sizeof full, "%s/%s", *dir ? dir : ".", name) >= (int)sizeof full)
             continue;
-        if (is_executable_file(full)) {
+        if (check_executable(full) == 0) {
             *out = strdup(full);
             return *out ? 0 : cell_error(err, ENOMEM, "exec");
         }
