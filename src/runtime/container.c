@@ -577,8 +577,11 @@ int cell_runtime_start(const char *root, const char *id, cell_err_t *err)
         r = cell_notify_bind(dirfd, &notify, err);
     if (r == 0)
         r = open_gate(dirfd, id, st.hooks != NULL, err);
-    if (r == 0)
-        r = run_state_hooks(&st, CELL_HOOK_POSTSTART, CELL_STATUS_RUNNING, err);
+    /* A failed poststart fails start, and the container does not run on
+     * half-started (runc kills it too); delete then clears it. */
+    if (r == 0 && (r = run_state_hooks(&st, CELL_HOOK_POSTSTART, CELL_STATUS_RUNNING, err)) < 0 &&
+        cell_proc_starttime(st.pid, NULL) == st.starttime)
+        kill(st.pid, SIGKILL);
     if (r == 0 && notify >= 0) { /* READY=1 may take long: not under the lock */
         close(TAKE_FD(dirfd));
         r = cell_notify_relay(notify, st.pid, err);

@@ -166,8 +166,7 @@ static int add_caps(struct cell_process *p, char *const *caps, cell_err_t *err)
 {
     for (size_t i = 0; caps && caps[i]; i++) {
         char name[64];
-        snprintf(name, sizeof name, "%s%s", strncasecmp(caps[i], "CAP_", 4) ? "CAP_" : "",
-                 caps[i]);
+        snprintf(name, sizeof name, "%s%s", strncasecmp(caps[i], "CAP_", 4) ? "CAP_" : "", caps[i]);
         int cap = cell_cap_from_name(name);
         if (cap < 0)
             return cell_error(err, 0, "--cap \"%s\": unknown capability", caps[i]);
@@ -278,8 +277,8 @@ static int load_container(struct exec_ctx *x, cell_err_t *err)
  * (setns to one's own user namespace fails). */
 static unsigned long namespaces_to_join(pid_t pid)
 {
-    static const enum cell_ns_type types[] = {CELL_NS_USER, CELL_NS_MNT, CELL_NS_PID,
-                                              CELL_NS_NET,  CELL_NS_IPC, CELL_NS_UTS,
+    static const enum cell_ns_type types[] = {CELL_NS_USER,   CELL_NS_MNT, CELL_NS_PID,
+                                              CELL_NS_NET,    CELL_NS_IPC, CELL_NS_UTS,
                                               CELL_NS_CGROUP, CELL_NS_TIME};
     unsigned long flags = 0;
     for (size_t i = 0; i < ARRAY_SIZE(types); i++) {
@@ -319,20 +318,21 @@ static int join_cgroup(const struct exec_ctx *x, cell_err_t *err)
 
 static int join_namespaces_by_path(pid_t pid, unsigned long flags, cell_err_t *err)
 {
-    static const enum cell_ns_type order[] = {CELL_NS_USER, CELL_NS_IPC, CELL_NS_UTS,
-                                              CELL_NS_NET,  CELL_NS_PID, CELL_NS_TIME,
+    static const enum cell_ns_type order[] = {CELL_NS_USER,   CELL_NS_IPC, CELL_NS_UTS,
+                                              CELL_NS_NET,    CELL_NS_PID, CELL_NS_TIME,
                                               CELL_NS_CGROUP, CELL_NS_MNT};
     int fds[ARRAY_SIZE(order)];
     for (size_t i = 0; i < ARRAY_SIZE(order); i++) {
         char path[64];
         snprintf(path, sizeof path, "/proc/%d/ns/%s", pid, cell_ns_proc_name(order[i]));
-        fds[i] = (flags & (unsigned long)cell_ns_clone_flag(order[i])) ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+        fds[i] = (flags & (unsigned long)cell_ns_clone_flag(order[i]))
+                     ? open(path, O_RDONLY | O_CLOEXEC)
+                     : -1;
     }
     int r = 0;
     for (size_t i = 0; i < ARRAY_SIZE(order); i++) {
         if (fds[i] >= 0 && r == 0 && setns(fds[i], cell_ns_clone_flag(order[i])) < 0)
-            r = cell_error(err, errno, "join the container's %s namespace",
-                           cell_ns_name(order[i]));
+            r = cell_error(err, errno, "join the container's %s namespace", cell_ns_name(order[i]));
         if (fds[i] >= 0)
             close(fds[i]);
     }
@@ -362,8 +362,8 @@ static int send_master(int sock, int fd)
         struct cmsghdr align;
     } u;
     memset(&u, 0, sizeof u);
-    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-                         .msg_controllen = sizeof u.buf};
+    struct msghdr msg = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
     struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
     cmsg->cmsg_level = SOL_SOCKET;
     cmsg->cmsg_type = SCM_RIGHTS;

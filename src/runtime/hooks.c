@@ -127,7 +127,8 @@ static int hook_wait(struct hook_run *run, int64_t timeout_s)
 
 static void trim_output(struct hook_run *run)
 {
-    while (run->out_len > 0 && (run->out[run->out_len - 1] == '\n' || run->out[run->out_len - 1] == ' '))
+    while (run->out_len > 0 &&
+           (run->out[run->out_len - 1] == '\n' || run->out[run->out_len - 1] == ' '))
         run->out_len--;
     run->out[run->out_len] = '\0';
     for (char *p = run->out; *p; p++)
@@ -135,8 +136,7 @@ static void trim_output(struct hook_run *run)
             *p = ' ';
 }
 
-static int run_one(const struct cell_hook *h, const char *where, const char *state,
-                   cell_err_t *err)
+static int run_one(const struct cell_hook *h, const char *where, const char *state, cell_err_t *err)
 {
     struct hook_run run = {.pid = -1, .pidfd = -1, .out_fd = -1};
     int r = hook_start(h, state, &run, err);
@@ -260,8 +260,8 @@ static int hook_from_json(json_t *o, struct cell_hook *h)
     return r;
 }
 
-int cell_hooks_from_json(json_t *hooks, enum cell_hook_kind kind, struct cell_hook **out,
-                         size_t *n, cell_err_t *err)
+int cell_hooks_from_json(json_t *hooks, enum cell_hook_kind kind, struct cell_hook **out, size_t *n,
+                         cell_err_t *err)
 {
     *out = NULL;
     *n = 0;

@@ -126,7 +126,8 @@ static int send_host(const char *text, cell_err_t *err)
 
 static bool says_ready(const char *msg)
 {
-    for (const char *line = msg; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
+    for (const char *line = msg; line && *line;
+         line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
         if (!strncmp(line, "READY=1", 7) && (line[7] == '\n' || line[7] == '\0'))
             return true;
     return false;

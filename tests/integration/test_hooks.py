@@ -199,3 +199,17 @@ def test_run_runs_poststop_after_the_process_exits(rt, bundle, hostdir):
     lines = read_file(log).split()
     assert sorted(lines[:2]) == ["poststart", "process"]
     assert lines[2:] == ["poststop"]
+
+
+@pytest.mark.cell_only  # runc runs poststart during create
+def test_failing_poststart_hook_fails_start_and_stops_the_container(rt, bundle, hostdir):
+    out = hostdir("out")
+    b = bundle("sleep", "600")
+    b.config["hooks"] = {"poststart": [hook("exit 5")],
+                         "poststop": [hook(f"touch {out}/poststop")]}
+    rt.create(b)
+    p = rt("start", b.cid)
+    assert p.returncode != 0
+    wait_for(lambda: (reap(), rt.status(b.cid) == "stopped")[1], what="the container to stop")
+    rt.delete(b.cid)
+    assert os.path.exists(os.path.join(out, "poststop"))
