@@ -296,14 +296,50 @@ static unsigned long namespaces_to_join(pid_t pid)
 
 /* --- the joiner and the process (children; they report over sync) --- */
 
+static bool has_token(const char *list, const char *tok, size_t len)
+{
+    for (const char *p = list; p && *p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL)
+        if (!strncmp(p, tok, len) && (p[len] == ',' || p[len] == '\0'))
+            return true;
+    return false;
+}
+
+/* --cgroup as runc takes it: "path" (every hierarchy) or
+ * "ctrl[,ctrl]:path" (the hierarchies of those controllers; ":path" is all
+ * of them). The sub-cgroup of the given hierarchy, or NULL. */
+static const char *sub_cgroup_for(const char *spec, const char *hier)
+{
+    const char *colon = spec ? strchr(spec, ':') : NULL;
+    if (!colon || colon == spec)
+        return colon ? colon + 1 : spec;
+    for (const char *t = spec; t < colon;) {
+        size_t len = strcspn(t, ",:");
+        if (has_token(hier, t, len))
+            return colon + 1;
+        t += len + 1;
+    }
+    return NULL;
+}
+
+static int check_sub_cgroup(const char *spec, cell_err_t *err)
+{
+    const char *path = sub_cgroup_for(spec, "");
+    path = path ? path : strchr(spec, ':') + 1;
+    for (const char *p = path; p && *p; p = strchr(p, '/') ? strchr(p, '/') + 1 : NULL)
+        if (!strncmp(p, "..", 2) && (p[2] == '/' || p[2] == '\0'))
+            return cell_error(err, 0, "--cgroup \"%s\": must stay inside the container's cgroup",
+                              spec);
+    return 0;
+}
+
 /* Still the host's root, before any namespace: the v1 permission check
  * passes, as for the container's init. Writing "0" moves the calling
  * thread, and the process forked next starts there. */
 static int join_cgroup(const struct exec_ctx *x, cell_err_t *err)
 {
-    const char *sub = x->o->cgroup;
     for (size_t i = 0; x->cg && i < x->cg->n_hiers; i++) {
         const struct cell_cgroup_hier *h = &x->cg->hiers[i];
+        const char *sub = sub_cgroup_for(x->o->cgroup, h->name);
         bool v2 = !strcmp(h->fstype, "cgroup2");
         char path[PATH_MAX];
         if (snprintf(path, sizeof path, "%s%s%s/%s", h->host_dir, sub ? "/" : "", sub ? sub : "",
@@ -673,7 +709,7 @@ static int wait_exit_code(pid_t pid)
 static int check_process(const struct exec_ctx *x, cell_err_t *err)
 {
     int r = cell_lsm_check(x->spec, err);
-    if (r < 0)
+    if (r < 0 || (x->o->cgroup && (r = check_sub_cgroup(x->o->cgroup, err)) < 0))
         return r;
     if (x->o->preserve_fds < 0)
         return cell_error(err, 0, "exec: --preserve-fds must not be negative");

@@ -9,7 +9,7 @@ import threading
 
 import pytest
 
-from helpers import CGROUP_ROOT, pid_alive, read_file, reap, stays_false, wait_for
+from helpers import CGROUP_ROOT, cgroup_hierarchies, pid_alive, read_file, reap, stays_false, wait_for
 
 NAMESPACES = ("pid", "mnt", "net", "ipc", "uts", "cgroup")
 USERNS_MAP = [{"containerID": 0, "hostID": 100000, "size": 65536}]
@@ -287,5 +287,75 @@ def test_exec_runtime_never_shows_up_inside(rt, bundle):
         out = exec_ok(rt, b.cid, "sh", "-c",
                       "for p in /proc/[0-9]*; do readlink $p/exe; done | sort -u")
         assert out.split() == ["/bin/busybox"]
+    finally:
+        cleanup(rt, b.cid)
+
+
+def cgroup_lines(pid):
+    """{hierarchy controllers: path} from the host's view of /proc/PID/cgroup."""
+    out = {}
+    for line in read_file(f"/proc/{pid}/cgroup").splitlines():
+        _, ctrls, path = line.split(":", 2)
+        out[ctrls] = path
+    return out
+
+
+def make_sub_cgroups(b, name):
+    made = []
+    for h in cgroup_hierarchies():
+        d = os.path.join(h, b.cgroups_path.lstrip("/"))
+        if os.path.isdir(d):
+            os.mkdir(os.path.join(d, name))
+            made.append(os.path.basename(h))
+            for f in ("cpuset.cpus", "cpuset.mems"):  # a v1 cpuset starts empty
+                if os.path.exists(os.path.join(d, f)):
+                    with open(os.path.join(d, name, f), "w") as out:
+                        out.write(read_file(os.path.join(d, f)))
+    return made
+
+
+def test_exec_cgroup_runs_in_a_sub_cgroup(rt, bundle, test_dir):
+    b, init = running(rt, bundle)
+    try:
+        make_sub_cgroups(b, "sub")
+        pid_file = os.path.join(test_dir, "sub.pid")
+        rt.ok("exec", "-d", "--pid-file", pid_file, "--cgroup", "sub", b.cid, "sleep", "300")
+        pid = int(read_file(pid_file))
+        theirs, ours = cgroup_lines(init), cgroup_lines(pid)
+        joined = [c for c in theirs if theirs[c].endswith(b.cgroups_path)]
+        assert joined
+        for c in joined:
+            assert ours[c] == theirs[c] + "/sub", c
+        # "controller:path" moves only that controller's hierarchy
+        pid_file = os.path.join(test_dir, "pids.pid")
+        rt.ok("exec", "-d", "--pid-file", pid_file, "--cgroup", "pids:sub", b.cid, "sleep", "300")
+        ours = cgroup_lines(int(read_file(pid_file)))
+        for c in joined:
+            assert ours[c] == theirs[c] + ("/sub" if c == "pids" else ""), c
+    finally:
+        cleanup(rt, b.cid)
+
+
+def test_exec_cgroup_outside_the_container_is_refused(rt, bundle):
+    b, _ = running(rt, bundle)
+    try:
+        p = rt("exec", "--cgroup", "../..", b.cid, "true")
+        assert p.returncode != 0
+    finally:
+        cleanup(rt, b.cid)
+
+
+def test_exec_errors_reach_the_json_log(rt, bundle, test_dir):
+    """--log FILE --log-format json: what podman and containerd read back
+    from runc: one JSON object per line, the error at level "error"."""
+    b, _ = running(rt, bundle)
+    log = os.path.join(test_dir, "runtime.log")
+    try:
+        p = rt("--log", log, "--log-format", "json", "exec", b.cid, "/no/such/program", root=True)
+        assert p.returncode != 0
+        records = [json.loads(line) for line in read_file(log).splitlines()]
+        errors = [r for r in records if r["level"] == "error"]
+        assert errors and "/no/such/program" in errors[-1]["msg"]
+        assert errors[-1]["time"]
     finally:
         cleanup(rt, b.cid)
