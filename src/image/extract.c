@@ -57,9 +57,73 @@ static int clean_name(const char *in, char *out, size_t size)
     return 0;
 }
 
+/* The layers below the one being unpacked, nearest first. */
+struct lowers {
+    const int *fds;
+    size_t n;
+};
+
+/* Mode and owner of path in the nearest lower layer that has it as a
+ * directory; 0755 root when none has (or a whiteout hides it). */
+static void implicit_dir_attrs(const struct lowers *lw, const char *path, struct stat *out)
+{
+    *out = (struct stat){.st_mode = S_IFDIR | 0755};
+    for (size_t i = 0; i < lw->n; i++) {
+        _cleanup_close_ int fd = cell_openat_in_root(lw->fds[i], path, O_PATH | O_NOFOLLOW);
+        struct stat st;
+        if (fd < 0 || fstat(fd, &st) < 0)
+            continue;
+        if (S_ISDIR(st.st_mode))
+            *out = st;
+        return; /* a file or a whiteout here hides what lies further down */
+    }
+}
+
+/* Owner, then mode (past the umask, and after chown, which may clear
+ * set-id bits), through a real fd: O_PATH takes neither. */
+static int set_dir_attrs(int pathfd, const struct stat *st)
+{
+    _cleanup_close_ int d = openat(pathfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (d < 0 || fchown(d, st->st_uid, st->st_gid) < 0 || fchmod(d, st->st_mode & 07777) < 0)
+        return -1;
+    return 0;
+}
+
+/* Makes the missing directories of name (a path inside the layer), each
+ * with the attributes the lower layers give it. */
+static int make_implicit_dirs(int dirfd, char *name, const struct lowers *lw, cell_err_t *err)
+{
+    for (char *p = name;; p++) {
+        if (*p != '/' && *p != '\0')
+            continue;
+        char saved = *p;
+        *p = '\0';
+        int fd = cell_openat_in_root(dirfd, name, O_PATH);
+        if (fd >= 0) {
+            close(fd);
+        } else if (fd == -ENOENT) {
+            struct stat st;
+            implicit_dir_attrs(lw, name, &st);
+            _cleanup_close_ int made = cell_mkdir_in_root(dirfd, name, st.st_mode & 07777, err);
+            if (made < 0) {
+                *p = saved;
+                return -1;
+            }
+            if (set_dir_attrs(made, &st) < 0) {
+                *p = saved;
+                return cell_error(err, errno, "set owner of %s", name);
+            }
+        }
+        *p = saved;
+        if (saved == '\0')
+            return 0;
+    }
+}
+
 /* The parent directory of name inside the layer (made when missing) and its
  * last component. */
-static int open_parent(int dirfd, char *name, const char **leaf, cell_err_t *err)
+static int open_parent(int dirfd, char *name, const struct lowers *lw, const char **leaf,
+                       cell_err_t *err)
 {
     char *slash = strrchr(name, '/');
     if (!slash) {
@@ -69,7 +133,9 @@ static int open_parent(int dirfd, char *name, const char **leaf, cell_err_t *err
     }
     *slash = '\0';
     *leaf = slash + 1;
-    int fd = cell_mkdir_in_root(dirfd, name, 0755, err);
+    int fd = make_implicit_dirs(dirfd, name, lw, err);
+    if (fd == 0)
+        fd = cell_open_in_root(dirfd, name, O_PATH | O_DIRECTORY, err);
     *slash = '/';
     return fd;
 }
@@ -148,14 +214,15 @@ static int make_file(struct archive *a, struct archive_entry *e, int pfd, const 
     return write_data(a, fd, archive_entry_size(e), name, err);
 }
 
-static int make_hardlink(int dirfd, struct archive_entry *e, int pfd, const char *leaf,
+static int make_hardlink(int dirfd, const struct lowers *lw, struct archive_entry *e, int pfd,
+                         const char *leaf,
                          const char *name, cell_err_t *err)
 {
     char target[PATH_MAX];
     const char *tleaf;
     if (clean_name(archive_entry_hardlink(e), target, sizeof target) < 0 || !target[0])
         return cell_error(err, 0, "hard link %s: target outside the layer", name);
-    _cleanup_close_ int tfd = open_parent(dirfd, target, &tleaf, err);
+    _cleanup_close_ int tfd = open_parent(dirfd, target, lw, &tleaf, err);
     if (tfd < 0)
         return -1;
     if (linkat(tfd, tleaf, pfd, leaf, 0) < 0)
@@ -164,12 +231,13 @@ static int make_hardlink(int dirfd, struct archive_entry *e, int pfd, const char
 }
 
 /* Creates the entry; 1 when its metadata is not to be applied. */
-static int make_entry(struct archive *a, int dirfd, struct archive_entry *e, int pfd,
+static int make_entry(struct archive *a, int dirfd, const struct lowers *lw, struct archive_entry *e,
+                      int pfd,
                       const char *leaf, const char *name, cell_err_t *err)
 {
     mode_t type = archive_entry_filetype(e);
     if (archive_entry_hardlink(e))
-        return make_hardlink(dirfd, e, pfd, leaf, name, err);
+        return make_hardlink(dirfd, lw, e, pfd, leaf, name, err);
     switch (type) {
     case AE_IFREG:
         return make_file(a, e, pfd, leaf, name, err);
@@ -262,7 +330,8 @@ static int set_dir_times(int dirfd, json_t *dirs, cell_err_t *err)
     return 0;
 }
 
-static int extract_entry(struct archive *a, int dirfd, struct archive_entry *e, json_t *dirs,
+static int extract_entry(struct archive *a, int dirfd, const struct lowers *lw,
+                         struct archive_entry *e, json_t *dirs,
                          cell_err_t *err)
 {
     char name[PATH_MAX];
@@ -272,7 +341,7 @@ static int extract_entry(struct archive *a, int dirfd, struct archive_entry *e, 
         return cell_error(err, 0, "layer entry \"%s\" points outside the layer", raw ? raw : "");
     if (!name[0])
         return 0; /* the layer's root: the directory we were given */
-    _cleanup_close_ int pfd = open_parent(dirfd, name, &leaf, err);
+    _cleanup_close_ int pfd = open_parent(dirfd, name, lw, &leaf, err);
     if (pfd < 0)
         return cell_error_prepend(err, "layer entry %s", name);
     if (strncmp(leaf, WHITEOUT_PREFIX, strlen(WHITEOUT_PREFIX)) == 0)
@@ -281,7 +350,7 @@ static int extract_entry(struct archive *a, int dirfd, struct archive_entry *e, 
     int r = clear_leaf(pfd, leaf, is_dir);
     if (r < 0)
         return cell_error(err, -r, "replace %s", name);
-    r = make_entry(a, dirfd, e, pfd, leaf, name, err);
+    r = make_entry(a, dirfd, lw, e, pfd, leaf, name, err);
     if (r != 0)
         return r < 0 ? -1 : 0;
     if (is_dir && remember_dir_time(dirs, name, e) < 0)
@@ -289,9 +358,10 @@ static int extract_entry(struct archive *a, int dirfd, struct archive_entry *e, 
     return set_metadata(e, pfd, leaf, name, err);
 }
 
-int cell_image_layer_extract(int tar_fd, int dirfd, char diff_id_out[CELL_IMAGE_DIGEST_SIZE],
-                             cell_err_t *err)
+int cell_image_layer_extract(int tar_fd, int dirfd, const int *lower, size_t n_lower,
+                             char diff_id_out[CELL_IMAGE_DIGEST_SIZE], cell_err_t *err)
 {
+    const struct lowers lw = {lower, n_lower};
     struct image_tar_stream *t = NULL;
     if (image_tar_stream_open(tar_fd, NULL, NULL, &t, err) < 0)
         return -1;
@@ -303,7 +373,7 @@ int cell_image_layer_extract(int tar_fd, int dirfd, char diff_id_out[CELL_IMAGE_
         if (ar < ARCHIVE_WARN)
             r = image_tar_stream_error(t, a, "read layer", err);
         else
-            r = extract_entry(a, dirfd, e, dirs, err);
+            r = extract_entry(a, dirfd, &lw, e, dirs, err);
     }
     if (r == 0)
         r = set_dir_times(dirfd, dirs, err);

@@ -242,10 +242,13 @@ int cell_image_unpack(struct cell_image_store *s, const struct cell_image *img, 
 
 /* Unpacks one layer tar stream (any compression libarchive reads) read
  * from tar_fd into the directory dirfd, in overlay form; diff_id_out (may
- * be NULL) receives the sha256 of the uncompressed stream. The building
- * block of cell_image_unpack, exposed for tests and tools. */
-int cell_image_layer_extract(int tar_fd, int dirfd, char diff_id_out[CELL_IMAGE_DIGEST_SIZE],
-                             cell_err_t *err);
+ * be NULL) receives the sha256 of the uncompressed stream. lower holds the
+ * unpacked layers below it, nearest first (n_lower may be 0): a directory
+ * the tar leaves implicit (an entry a/b without a) takes its mode and owner
+ * from there, as overlayfs would otherwise hide the lower one behind a
+ * default. The building block of cell_image_unpack, exposed for tests. */
+int cell_image_layer_extract(int tar_fd, int dirfd, const int *lower, size_t n_lower,
+                             char diff_id_out[CELL_IMAGE_DIGEST_SIZE], cell_err_t *err);
 
 /* Makes snapshots/<name>/ with a fresh upper and work dir and mounts an
  * overlay of img's layers (unpacking them first) on its merged dir; the

@@ -20,6 +20,20 @@ static bool layer_present(struct cell_image_store *s, const char *chain_id)
     return faccessat(s->layersfd, image_digest_hex(chain_id), F_OK, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
+/* The unpacked layers below layer i, nearest first (all are present:
+ * layers unpack bottom up). */
+static int open_lowers(struct cell_image_store *s, const struct cell_image *img, size_t i,
+                       int *fds, cell_err_t *err)
+{
+    for (size_t k = 0; k < i; k++) {
+        const char *hex = image_digest_hex(img->chain_ids[i - 1 - k]);
+        fds[k] = openat(s->layersfd, hex, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fds[k] < 0)
+            return cell_error(err, errno, "open layer %s", hex);
+    }
+    return 0;
+}
+
 static int extract_verified(struct cell_image_store *s, const struct cell_image *img, size_t i,
                             int dirfd, cell_err_t *err)
 {
@@ -27,8 +41,17 @@ static int extract_verified(struct cell_image_store *s, const struct cell_image 
     _cleanup_close_ int fd = cell_image_blob_open(s, blob, err);
     if (fd < 0)
         return -1;
+    int lowers[i + 1];
+    for (size_t k = 0; k <= i; k++)
+        lowers[k] = -1;
     char diff_id[CELL_IMAGE_DIGEST_SIZE];
-    if (cell_image_layer_extract(fd, dirfd, diff_id, err) < 0)
+    int r = open_lowers(s, img, i, lowers, err);
+    if (r == 0)
+        r = cell_image_layer_extract(fd, dirfd, lowers, i, diff_id, err);
+    for (size_t k = 0; k < i; k++)
+        if (lowers[k] >= 0)
+            close(lowers[k]);
+    if (r < 0)
         return -1;
     if (strcmp(diff_id, img->diff_ids[i]) != 0)
         return cell_error(err, 0, "diff ID mismatch: config says %s, layer has %s",

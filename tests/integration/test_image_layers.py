@@ -367,3 +367,28 @@ def test_kill_mid_unpack_leaves_no_half_layer(cell, test_dir):
         assert len(os.listdir(os.path.join(merged, "d19"))) == 100
     finally:
         cell.ok("rootfs", "rm", "m")
+
+
+def test_implicit_parent_keeps_the_lower_layers_mode_and_owner(cell, test_dir):
+    """A layer with an entry srv/app/new but no entry for srv/app (docker
+    build writes parents; other tools do not) must not hide the lower
+    layer's srv/app behind a default 0755 root-owned directory: overlayfs
+    shows the upper one."""
+    base = layer_tar([entry("srv/", kind=tarfile.DIRTYPE, mode=0o711),
+                      entry("srv/app/", kind=tarfile.DIRTYPE, mode=0o750, uid=1000, gid=1001),
+                      entry("srv/app/old", b"old")])
+    top = layer_tar([entry("srv/app/new", b"new"), entry("fresh/dir/f", b"f")])
+    cell.ok("load", "-i", docker_archive(os.path.join(test_dir, "img.tar"), [base, top],
+                                         "implicit:1"))
+    merged = cell.ok("rootfs", "create", "s2", "implicit:1").strip()
+    try:
+        assert sorted(os.listdir(os.path.join(merged, "srv", "app"))) == ["new", "old"]
+        st = os.stat(os.path.join(merged, "srv", "app"))
+        assert (stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid) == (0o750, 1000, 1001)
+        st = os.stat(os.path.join(merged, "srv"))
+        assert (stat.S_IMODE(st.st_mode), st.st_uid) == (0o711, 0)
+        # Nothing below to copy from: the default.
+        st = os.stat(os.path.join(merged, "fresh", "dir"))
+        assert (stat.S_IMODE(st.st_mode), st.st_uid) == (0o755, 0)
+    finally:
+        cell.ok("rootfs", "rm", "s2")
