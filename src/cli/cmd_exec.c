@@ -20,6 +20,7 @@ struct exec_opts {
     const char *cgroup;
     char **env;
     char **caps;
+    char **gids;
     bool tty;
     bool detach;
     bool no_new_privs;
@@ -40,6 +41,8 @@ const struct cli_option cli_exec_options[] = {
     {"cwd", 0, CLI_OPT_STRING, offsetof(struct exec_opts, cwd), "working directory (absolute)"},
     {"env", 'e', CLI_OPT_STRV, offsetof(struct exec_opts, env), "set NAME=value (repeatable)"},
     {"user", 'u', CLI_OPT_STRING, offsetof(struct exec_opts, user), "run as uid[:gid]"},
+    {"additional-gids", 'g', CLI_OPT_STRV, offsetof(struct exec_opts, gids),
+     "a supplementary group id (repeatable)"},
     {"cap", 'c', CLI_OPT_STRV, offsetof(struct exec_opts, caps), "add a capability (repeatable)"},
     {"no-new-privs", 0, CLI_OPT_BOOL, offsetof(struct exec_opts, no_new_privs),
      "set no_new_privs for the process"},
@@ -80,6 +83,7 @@ static int run_exec(const struct cli_ctx *ctx, struct exec_opts *o, int argc, ch
         .cwd = o->cwd,
         .env = o->env,
         .user = o->user,
+        .additional_gids = o->gids,
         .caps = o->caps,
         .tty = o->tty,
         .no_new_privs = o->no_new_privs,

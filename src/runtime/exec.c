@@ -181,6 +181,29 @@ static int add_caps(struct cell_process *p, char *const *caps, cell_err_t *err)
     return 0;
 }
 
+/* --additional-gids replaces the config's supplementary groups. */
+static int set_groups(struct cell_process *p, char *const *gids, cell_err_t *err)
+{
+    size_t n = cell_strv_len(gids);
+    gid_t *list = calloc(n ? n : 1, sizeof *list);
+    if (!list)
+        return cell_error(err, ENOMEM, "--additional-gids");
+    for (size_t i = 0; i < n; i++) {
+        char *end = NULL;
+        errno = 0;
+        unsigned long g = strtoul(gids[i], &end, 10);
+        if (errno || end == gids[i] || *end || g >= UINT32_MAX) {
+            free(list);
+            return cell_error(err, 0, "--additional-gids \"%s\": expected a number", gids[i]);
+        }
+        list[i] = (gid_t)g;
+    }
+    free(p->additional_gids);
+    p->additional_gids = list;
+    p->n_additional_gids = n;
+    return 0;
+}
+
 static int replace_args(struct cell_process *p, char *const *args, cell_err_t *err)
 {
     char **v = NULL;
@@ -220,6 +243,7 @@ static int apply_flags(struct exec_ctx *x, cell_err_t *err)
         return cell_error(err, 0, "--cwd \"%s\": must be absolute", o->cwd);
     if ((o->cwd && (r = set_string(&p->cwd, o->cwd, err)) < 0) ||
         (o->user && (r = parse_user(p, o->user, err)) < 0) ||
+        (o->additional_gids && (r = set_groups(p, o->additional_gids, err)) < 0) ||
         (o->apparmor && (r = set_string(&p->apparmor_profile, o->apparmor, err)) < 0) ||
         (o->process_label && (r = set_string(&p->selinux_label, o->process_label, err)) < 0))
         return r;

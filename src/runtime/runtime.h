@@ -60,6 +60,7 @@ struct cell_exec_opts {
     const char *cwd;
     char **env;                 /* NAME=value, replacing NAME */
     const char *user;           /* "uid[:gid]" */
+    char **additional_gids;     /* decimal gids: the process's supplementary groups */
     char **caps;                /* added to bounding, effective, permitted */
     bool tty;
     bool no_new_privs;

@@ -359,3 +359,14 @@ def test_exec_errors_reach_the_json_log(rt, bundle, test_dir):
         assert errors[-1]["time"]
     finally:
         cleanup(rt, b.cid)
+
+
+def test_exec_additional_gids(rt, bundle):
+    b, _ = running(rt, bundle)
+    try:
+        p = rt("exec", "--user", "1000:1000", "--additional-gids", "5", "--additional-gids",
+               "65534", b.cid, "grep", "^Groups:", "/proc/self/status")
+        assert p.returncode == 0, p.stderr
+        assert sorted(p.stdout.split()[1:], key=int) == ["5", "65534"]
+    finally:
+        cleanup(rt, b.cid)
