@@ -342,8 +342,11 @@ json_t *cell_cgroup_to_json(const struct cell_cgroup *cg)
             json_object_set_new(o, "options", json_string(h->options));
         json_array_append_new(hiers, o);
     }
-    return json_pack("{s:s, s:s, s:o}", "layout", cell_cgroup_layout_name(cg->layout), "path",
-                     cg->path, "hiers", hiers);
+    json_t *o = json_pack("{s:s, s:s, s:o}", "layout", cell_cgroup_layout_name(cg->layout),
+                          "path", cg->path, "hiers", hiers);
+    if (o && cg->unit)
+        json_object_set_new(o, "systemd_unit", json_string(cg->unit));
+    return o;
 }
 
 static int hier_from_json(struct cell_cgroup *cg, json_t *o, cell_err_t *err)
@@ -363,14 +366,14 @@ static int hier_from_json(struct cell_cgroup *cg, json_t *o, cell_err_t *err)
 
 int cell_cgroup_from_json(json_t *obj, struct cell_cgroup **out, cell_err_t *err)
 {
-    const char *layout = NULL, *path = NULL;
+    const char *layout = NULL, *path = NULL, *unit = NULL;
     json_t *hiers = NULL;
-    if (json_unpack(obj, "{s:s, s:s, s:o}", "layout", &layout, "path", &path, "hiers", &hiers) <
-            0 ||
+    if (json_unpack(obj, "{s:s, s:s, s:o, s?s}", "layout", &layout, "path", &path, "hiers",
+                    &hiers, "systemd_unit", &unit) < 0 ||
         !json_is_array(hiers))
         return cell_error(err, EINVAL, "cgroup state: expected layout, path and hiers");
     _cleanup_cgroup_ struct cell_cgroup *cg = calloc(1, sizeof *cg);
-    if (!cg || !(cg->path = strdup(path)))
+    if (!cg || !(cg->path = strdup(path)) || (unit && !(cg->unit = strdup(unit))))
         return cell_error(err, ENOMEM, "cgroup state");
     if (layout_from_name(layout, &cg->layout) < 0)
         return cell_error(err, EINVAL, "cgroup state: unknown layout \"%s\"", layout);
@@ -397,6 +400,8 @@ void cell_cgroup_free(struct cell_cgroup *cg)
     }
     free(cg->hiers);
     free(cg->path);
+    free(cg->unit);
+    free(cg->origin);
     free(cg);
 }
 
@@ -404,7 +409,16 @@ void cell_cgroup_free(struct cell_cgroup *cg)
 
 int cell_cgroup_create(struct cell_cgroup *cg, const struct cell_resources *res, cell_err_t *err)
 {
-    return cg->ops->create(cg, res, err);
+    /* systemd makes the directories first; create then finds them there */
+    int r = cg->unit ? cell_cgroup_systemd_start(cg, res, err) : 0;
+    if (r == 0 && (r = cg->ops->create(cg, res, err)) < 0 && cg->unit)
+        cell_cgroup_systemd_stop(cg, NULL);
+    return r;
+}
+
+int cell_cgroup_after_clone(struct cell_cgroup *cg, cell_err_t *err)
+{
+    return cg->origin ? cell_cgroup_systemd_leave(cg, err) : 0;
 }
 
 int cell_cgroup_open_join_fds(struct cell_cgroup *cg, int **fds, size_t *n, int *clone_fd,
@@ -465,14 +479,15 @@ int cell_cgroup_check_driver(bool systemd, cell_err_t *err)
         return cell_error(err, 0,
                           "--systemd-cgroup: systemd is not PID 1 on this host (no "
                           "/run/systemd/system); leave the flag out to use cgroupfs");
-    return cell_error(err, 0,
-                      "--systemd-cgroup: the systemd cgroup driver is not implemented; leave "
-                      "the flag out to use cgroupfs");
+    return 0;
 }
 
+/* systemd first: it removes the scope's directories as it stops it; the
+ * rmdir then takes what is left (v1 hierarchies systemd does not manage). */
 int cell_cgroup_destroy(struct cell_cgroup *cg, cell_err_t *err)
 {
-    return cg->ops->destroy(cg, err);
+    int r = cg->unit ? cell_cgroup_systemd_stop(cg, err) : 0;
+    return r < 0 ? r : cg->ops->destroy(cg, err);
 }
 
 /* cgroup.kill (v2, Linux 5.14) kills the whole subtree at once, forks

@@ -35,6 +35,8 @@ struct cell_cgroup {
     struct cell_cgroup_hier *hiers;
     size_t n_hiers;
     const struct cell_cgroup_ops *ops;
+    char *unit;   /* --systemd-cgroup: the scope or slice systemd made it as; else NULL */
+    char *origin; /* /proc/self/cgroup before the runtime joined its scope (not saved) */
 };
 
 struct cell_cgroup_ops {
@@ -97,8 +99,30 @@ int cell_cgroup_oom_kills(struct cell_cgroup *cg, int64_t *count, cell_err_t *er
 json_t *cell_cgroup_stats(struct cell_cgroup *cg, cell_err_t *err);
 int cell_cgroup_destroy(struct cell_cgroup *cg, cell_err_t *err);
 /* Checks the --systemd-cgroup choice before anything is made: the systemd
- * driver needs systemd as PID 1 (and is not implemented yet). */
+ * driver needs systemd as PID 1. */
 int cell_cgroup_check_driver(bool systemd, cell_err_t *err);
+/* Called in the parent right after the init is cloned: the systemd driver
+ * moves the runtime out of the scope it joined to create it; a no-op for
+ * cgroupfs. */
+int cell_cgroup_after_clone(struct cell_cgroup *cg, cell_err_t *err);
+
+/* --- cgroup_systemd.c: the systemd driver (--systemd-cgroup) --- */
+
+/* cgroupsPath "slice:prefix:name" (NULL: "system.slice:cell:<id>") -> the
+ * unit ("prefix-name.scope", or name when it ends in ".slice") and its
+ * cgroup path ("/system.slice/prefix-name.scope"). */
+int cell_cgroup_systemd_path(const char *cgroups_path, const char *id, char **path, char **unit,
+                             cell_err_t *err);
+/* cell_cgroup_new for --systemd-cgroup: the same, with cg->unit set. */
+int cell_cgroup_new_systemd(const char *cgroups_path, const char *id, struct cell_cgroup **out,
+                            cell_err_t *err);
+/* StartTransientUnit with the runtime's pid in the scope, then waits for it. */
+int cell_cgroup_systemd_start(struct cell_cgroup *cg, const struct cell_resources *res,
+                              cell_err_t *err);
+/* Moves the runtime back to cg->origin. */
+int cell_cgroup_systemd_leave(struct cell_cgroup *cg, cell_err_t *err);
+/* StopUnit, then waits until systemd has unloaded the unit. */
+int cell_cgroup_systemd_stop(struct cell_cgroup *cg, cell_err_t *err);
 /* Sends sig to every process in the cgroup. */
 int cell_cgroup_kill_all(struct cell_cgroup *cg, int sig, cell_err_t *err);
 

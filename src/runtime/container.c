@@ -9,6 +9,7 @@
 #include "runtime/notify.h"
 #include "runtime/ns.h"
 #include "runtime/ops.h"
+#include "runtime/proc.h"
 #include "runtime/process.h"
 #include "runtime/runtime.h"
 #include "runtime/seccomp.h"
@@ -100,12 +101,6 @@ static void close_join_fds(struct cell_container *c)
     c->cg_clone_fd = -1;
 }
 
-static void reap(pid_t pid)
-{
-    while (pid > 0 && waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-        ;
-}
-
 /* Called on every failure after the state dir was made: nothing is left. */
 static void creation_undo(struct creation *k)
 {
@@ -113,9 +108,9 @@ static void creation_undo(struct creation *k)
         kill(k->init, SIGKILL);
     if (k->child > 0 && k->child != k->init)
         kill(k->child, SIGKILL);
-    reap(k->child);
+    cell_proc_reap(k->child);
     if (k->init != k->child)
-        reap(k->init);
+        cell_proc_reap(k->init);
     if (k->cgroup_made)
         cell_cgroup_destroy(k->c.cg, NULL);
     if (k->dir_made)
@@ -250,7 +245,9 @@ static int mark_creating(struct creation *k, cell_err_t *err)
 static int make_cgroup(struct creation *k, cell_err_t *err)
 {
     struct cell_container *c = &k->c;
-    int r = cell_cgroup_new(c->spec->linux.cgroups_path, c->id, &c->cg, err);
+    int r = c->opts->systemd_cgroup
+                ? cell_cgroup_new_systemd(c->spec->linux.cgroups_path, c->id, &c->cg, err)
+                : cell_cgroup_new(c->spec->linux.cgroups_path, c->id, &c->cg, err);
     if (r < 0)
         return r;
     /* Recorded before it exists: a runtime killed from here on leaves a
@@ -405,18 +402,6 @@ static int answer_seccomp_fd(struct creation *k, int fd, cell_err_t *err)
     return cell_seccomp_send_to_listener(k->c.spec, nfd, state, err);
 }
 
-static int write_pid_file(const char *path, pid_t pid, cell_err_t *err)
-{
-    if (!path)
-        return 0;
-    char buf[32];
-    int n = snprintf(buf, sizeof buf, "%d", pid);
-    int r = cell_write_file_atomic_at(AT_FDCWD, path, buf, (size_t)n, 0644);
-    if (r < 0)
-        return cell_error(err, -r, "pid file %s", path);
-    return 0;
-}
-
 /* The parent's half of setup: answer the init until it waits at the gate. */
 static int follow_setup(struct creation *k, cell_err_t *err)
 {
@@ -449,7 +434,7 @@ static int follow_setup(struct creation *k, cell_err_t *err)
                 return r;
         } else if (msg.type == SYNC_INIT_PID) {
             k->init = msg.value;
-            reap(k->child);
+            cell_proc_reap(k->child);
             k->child = k->init;
             if ((r = record_state(k, err)) < 0)
                 return r;
@@ -495,13 +480,15 @@ static int create_container(struct creation *k, bool gate_fifo, cell_err_t *err)
     cell_ns_close(c);
     close(c->sync_fd);
     c->sync_fd = -1;
+    if ((r = cell_cgroup_after_clone(c->cg, err)) < 0)
+        return r;
     if (c->console_fd >= 0)
         close(c->console_fd);
     c->console_fd = -1;
     if ((r = cell_process_set_oom_score_adj(k->child, c->spec->process.oom_score_adj, err)) < 0 ||
         (r = follow_setup(k, err)) < 0)
         return r;
-    return write_pid_file(c->opts->pid_file, k->init, err);
+    return cell_proc_write_pid_file(c->opts->pid_file, k->init, err);
 }
 
 int cell_runtime_create(const struct cell_create_opts *o, cell_err_t *err)
@@ -590,40 +577,6 @@ int cell_runtime_start(const char *root, const char *id, cell_err_t *err)
     return r;
 }
 
-static volatile pid_t forward_to;
-
-static void forward_signal(int sig)
-{
-    if (forward_to > 0)
-        kill(forward_to, sig);
-}
-
-/* A foreground run passes the signals a terminal or a supervisor sends on
- * to the container, as runc does. */
-static void forward_signals(pid_t pid)
-{
-    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
-    forward_to = pid;
-    struct sigaction sa = {.sa_handler = forward_signal, .sa_flags = SA_RESTART};
-    for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
-        sigaction(sigs[i], &sa, NULL);
-}
-
-static int wait_exit_code(pid_t pid)
-{
-    int status = 0;
-    for (;;) {
-        pid_t w = waitpid(-1, &status, 0);
-        if (w == pid)
-            break;
-        if (w < 0 && errno != EINTR)
-            return 255;
-    }
-    if (WIFSIGNALED(status))
-        return 128 + WTERMSIG(status);
-    return WEXITSTATUS(status);
-}
-
 /* After SYNC_START, the socket closes on a successful execve (CLOEXEC);
  * an error message means the exec failed. */
 static int release_and_confirm(struct creation *k, cell_err_t *err)
@@ -677,9 +630,9 @@ int cell_runtime_run(const struct cell_create_opts *o, int *exit_code, cell_err_
         return -1;
     }
     if (!o->detach) {
-        forward_signals(k.init);
-        *exit_code = master >= 0 ? cell_terminal_relay(master, k.init) : wait_exit_code(k.init);
-        forward_to = 0;
+        cell_proc_forward_signals(k.init);
+        *exit_code = master >= 0 ? cell_terminal_relay(master, k.init) : cell_proc_wait_exit_code(k.init);
+        cell_proc_forward_signals(0);
         report_oom(&k, err);
         if (!o->keep) {
             k.init = k.child = 0;

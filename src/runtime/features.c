@@ -76,7 +76,7 @@ static json_t *linux_features(void)
                      " s:{s:{s:b}}}",
                      "namespaces", names_array(namespace_name, CELL_NS_COUNT), "capabilities",
                      names_array(cell_cap_name, cell_cap_last() + 1), "cgroup", "v1", 1, "v2", 1,
-                     "systemd", 0, "systemdUser", 0, "rdma", 1, "seccomp", cell_seccomp_features(),
+                     "systemd", 1, "systemdUser", 0, "rdma", 1, "seccomp", cell_seccomp_features(),
                      "apparmor", "enabled", 1, "selinux", "enabled", 1, "intelRdt", "enabled", 0,
                      "mountExtensions", "idmap", "enabled", 0);
 }
