@@ -16,6 +16,7 @@
 #include "runtime/caps.h"
 #include "runtime/container.h"
 #include "runtime/exec.h"
+#include "runtime/proc.h"
 #include "runtime/lsm.h"
 #include "runtime/process.h"
 #include "runtime/runtime.h"
@@ -413,25 +414,6 @@ static int join_namespaces(const struct exec_ctx *x, cell_err_t *err)
     return join_namespaces_by_path(x->st.pid, flags, err);
 }
 
-static int send_master(int sock, int fd)
-{
-    char byte = 0;
-    struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-    union {
-        char buf[CMSG_SPACE(sizeof(int))];
-        struct cmsghdr align;
-    } u;
-    memset(&u, 0, sizeof u);
-    struct msghdr msg = {
-        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
-    struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
-    cmsg->cmsg_level = SOL_SOCKET;
-    cmsg->cmsg_type = SCM_RIGHTS;
-    cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(cmsg), &fd, sizeof fd);
-    return sendmsg(sock, &msg, MSG_NOSIGNAL) < 0 ? -errno : 0;
-}
-
 /* A pty of the container's own devpts (its /dev/ptmx, reached from inside
  * its mount namespace); the master leaves, the peer becomes our terminal. */
 static int open_terminal(const struct exec_ctx *x, const struct cell_process *p, cell_err_t *err)
@@ -449,7 +431,7 @@ static int open_terminal(const struct exec_ctx *x, const struct cell_process *p,
         return cell_error(err, errno, "process.consoleSize");
     if (fchown(peer, p->uid, (gid_t)-1) < 0)
         return cell_error(err, errno, "process.terminal: chown pty");
-    int r = send_master(x->console_fd, master);
+    int r = cell_terminal_send_master(x->console_fd, master);
     if (r < 0)
         return cell_error(err, -r, "process.terminal: send pty to console socket");
     if (setsid() < 0)
@@ -624,19 +606,13 @@ static int make_channels(struct exec_ctx *x, cell_err_t *err)
     return 0;
 }
 
-static void reap(pid_t pid)
-{
-    while (pid > 0 && waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-        ;
-}
-
 /* The joiner's report, then the process's: its sync socket closes at
  * execve (close-on-exec); a message means it failed. */
 static int follow_start(struct exec_ctx *x, int *master, cell_err_t *err)
 {
     struct cell_sync_msg msg;
     int r = cell_sync_expect(x->sync_parent, SYNC_INIT_PID, &msg, err);
-    reap(x->joiner);
+    cell_proc_reap(x->joiner);
     x->joiner = 0;
     if (r < 0)
         return r;
@@ -686,48 +662,10 @@ static int start_process(struct exec_ctx *x, int *master, cell_err_t *err)
     int r = follow_start(x, master, err);
     if (r < 0 && x->pid > 0) {
         kill(x->pid, SIGKILL);
-        reap(x->pid);
+        cell_proc_reap(x->pid);
         x->pid = 0;
     }
     return r;
-}
-
-static int write_pid_file(const char *path, pid_t pid, cell_err_t *err)
-{
-    if (!path)
-        return 0;
-    char buf[32];
-    int n = snprintf(buf, sizeof buf, "%d", pid);
-    int r = cell_write_file_atomic_at(AT_FDCWD, path, buf, (size_t)n, 0644);
-    return r < 0 ? cell_error(err, -r, "pid file %s", path) : 0;
-}
-
-static volatile pid_t forward_to;
-
-static void forward_signal(int sig)
-{
-    if (forward_to > 0)
-        kill(forward_to, sig);
-}
-
-/* A foreground exec stands in for the process: what a terminal or a
- * supervisor sends us goes on to it. */
-static void forward_signals(pid_t pid)
-{
-    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
-    forward_to = pid;
-    struct sigaction sa = {.sa_handler = forward_signal, .sa_flags = SA_RESTART};
-    for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
-        sigaction(sigs[i], &sa, NULL);
-}
-
-static int wait_exit_code(pid_t pid)
-{
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR)
-            return 255;
-    return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
 }
 
 static int check_process(const struct exec_ctx *x, cell_err_t *err)
@@ -752,17 +690,17 @@ static int exec_in(struct exec_ctx *x, int *exit_code, cell_err_t *err)
     _cleanup_close_ int master = -1;
     if ((r = start_process(x, &master, err)) < 0)
         return r;
-    if ((r = write_pid_file(x->o->pid_file, x->pid, err)) < 0) {
+    if ((r = cell_proc_write_pid_file(x->o->pid_file, x->pid, err)) < 0) {
         kill(x->pid, SIGKILL);
-        reap(x->pid);
+        cell_proc_reap(x->pid);
         return r;
     }
     *exit_code = 0;
     if (x->o->detach)
         return 0;
-    forward_signals(x->pid);
-    *exit_code = master >= 0 ? cell_terminal_relay(master, x->pid) : wait_exit_code(x->pid);
-    forward_to = 0;
+    cell_proc_forward_signals(x->pid);
+    *exit_code = master >= 0 ? cell_terminal_relay(master, x->pid) : cell_proc_wait_exit_code(x->pid);
+    cell_proc_forward_signals(0);
     return 0;
 }
 

@@ -30,7 +30,7 @@ int cell_terminal_connect(const char *socket_path, cell_err_t *err)
     return TAKE_FD(fd);
 }
 
-static int send_fd(int sock, int fd)
+int cell_terminal_send_master(int sock, int fd)
 {
     char byte = 0;
     struct iovec iov = {.iov_base = &byte, .iov_len = 1};
@@ -115,7 +115,7 @@ int cell_terminal_open(int rootfd, const struct cell_process *p, int console_fd,
         close(peer);
         return r;
     }
-    r = send_fd(console_fd, master);
+    r = cell_terminal_send_master(console_fd, master);
     if (r < 0) {
         close(peer);
         return cell_error(err, -r, "process.terminal: send pty to console socket");

@@ -19,6 +19,10 @@ int cell_terminal_open(int rootfd, const struct cell_process *p, int console_fd,
 /* Init, after setsid: the peer becomes the controlling terminal and 0, 1, 2. */
 int cell_terminal_attach(int peer, cell_err_t *err);
 
+/* Sends a pty master over a unix socket (SCM_RIGHTS, one byte of data),
+ * as --console-socket receivers expect; 0 or -errno. */
+int cell_terminal_send_master(int sock, int master);
+
 /* Runtime: receives the master fd sent by cell_terminal_open. */
 int cell_terminal_recv_master(int sock, cell_err_t *err);
 

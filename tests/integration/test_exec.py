@@ -186,7 +186,9 @@ def test_exec_detach_returns_while_the_process_runs(rt, bundle, test_dir, hostdi
         pid = exec_detached(rt, b.cid, test_dir, "sh", "-c", "echo $$ > /out/pid; sleep 300")
         assert pid_alive(pid)
         # the pid file holds the host pid; inside, the process has its own
-        inner = wait_for(lambda: read_file(os.path.join(out, "pid")).strip(), what="pid")
+        pidfile = os.path.join(out, "pid")
+        inner = wait_for(lambda: os.path.exists(pidfile) and read_file(pidfile).strip(),
+                         what="the process to write its pid")
         assert int(inner) != pid
         assert read_file(f"/proc/{pid}/status").count(inner) >= 1
     finally:
