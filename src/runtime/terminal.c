@@ -157,6 +157,46 @@ static int exit_code_of(int status)
     return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
 }
 
+struct relay {
+    int master, sfd;
+    pid_t pid;
+    bool in_open;  /* our stdin still has input to pass on */
+    bool out_open; /* the container's side of the pty is still open */
+    bool exited;
+    int status;
+};
+
+/* Once the container's side has closed there is nothing left to relay:
+ * wait for the process rather than poll a hung-up pty in a loop. */
+static void relay_on_signal(struct relay *r, bool tty)
+{
+    struct signalfd_siginfo si;
+    if (read(r->sfd, &si, sizeof si) == sizeof si && si.ssi_signo == SIGWINCH && tty)
+        copy_winsize(0, r->master);
+    if (waitpid(r->pid, &r->status, WNOHANG) == r->pid)
+        r->exited = true;
+}
+
+static void relay_round(struct relay *r, bool tty)
+{
+    struct pollfd fds[3] = {{r->out_open ? r->master : -1, POLLIN, 0},
+                            {r->sfd, POLLIN, 0},
+                            {r->in_open ? 0 : -1, POLLIN, 0}};
+    if (poll(fds, 3, -1) < 0 && errno != EINTR)
+        r->out_open = false;
+    if ((fds[0].revents & (POLLIN | POLLHUP | POLLERR)) && !pump(r->master, 1))
+        r->out_open = false; /* EIO: the container side closed */
+    if (fds[2].revents & (POLLIN | POLLHUP))
+        r->in_open = pump(0, r->master);
+    if (fds[1].revents & POLLIN)
+        relay_on_signal(r, tty);
+    if (!r->out_open && !r->exited) {
+        while (waitpid(r->pid, &r->status, 0) < 0 && errno == EINTR)
+            ;
+        r->exited = true;
+    }
+}
+
 int cell_terminal_relay(int master, pid_t pid)
 {
     bool tty = isatty(0);
@@ -174,30 +214,18 @@ int cell_terminal_relay(int master, pid_t pid)
     sigaddset(&mask, SIGCHLD);
     sigaddset(&mask, SIGWINCH);
     sigprocmask(SIG_BLOCK, &mask, NULL);
-    _cleanup_close_ int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
-    int status = 0;
-    bool in_open = true, done = false;
-    while (!done) {
-        struct pollfd fds[3] = {{master, POLLIN, 0}, {sfd, POLLIN, 0}, {in_open ? 0 : -1, POLLIN, 0}};
-        if (poll(fds, 3, -1) < 0 && errno != EINTR)
-            break;
-        if ((fds[0].revents & (POLLIN | POLLHUP)) && !pump(master, 1))
-            fds[0].revents = 0; /* EIO: the container side closed */
-        if (fds[2].revents & (POLLIN | POLLHUP))
-            in_open = pump(0, master);
-        if (fds[1].revents & POLLIN) {
-            struct signalfd_siginfo si;
-            if (read(sfd, &si, sizeof si) == sizeof si && si.ssi_signo == SIGWINCH && tty)
-                copy_winsize(0, master);
-            if (waitpid(pid, &status, WNOHANG) == pid) {
-                while (pump(master, 1) && poll(fds, 1, 0) > 0)
-                    ;
-                done = true;
-            }
-        }
-    }
+    struct relay r = {.master = master, .sfd = signalfd(-1, &mask, SFD_CLOEXEC), .pid = pid,
+                      .in_open = true, .out_open = true};
+    while (!r.exited)
+        relay_round(&r, tty);
+    /* What the process wrote just before it ended. */
+    struct pollfd last = {master, POLLIN, 0};
+    while (r.out_open && poll(&last, 1, 0) > 0 && pump(master, 1))
+        ;
+    if (r.sfd >= 0)
+        close(r.sfd);
     if (tty)
         tcsetattr(0, TCSANOW, &saved);
     sigprocmask(SIG_UNBLOCK, &mask, NULL);
-    return exit_code_of(status);
+    return exit_code_of(r.status);
 }
