@@ -118,13 +118,10 @@ int cli_cmd_run(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *er
 int cli_cmd_start(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err)
 {
     struct cli_args args;
-    if (cli_command_parse(ctx, NULL, argc, argv, &args, err) < 0)
-        return -1;
-    if (args.help)
-        return 0;
-    const char *id = cli_container_id(ctx, &args, 0, err);
-    if (!id)
-        return -1;
+    const char *id = NULL;
+    int parsed = cli_parse_with_id(ctx, NULL, argc, argv, 0, &args, &id, err);
+    if (parsed != 0)
+        return parsed < 0 ? -1 : 0;
     return cell_runtime_start(cli_root(ctx), id, err) < 0 ? -1 : 0;
 }
 
@@ -132,12 +129,9 @@ int cli_cmd_delete(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t 
 {
     struct delete_opts o = {0};
     struct cli_args args;
-    if (cli_command_parse(ctx, &o, argc, argv, &args, err) < 0)
-        return -1;
-    if (args.help)
-        return 0;
-    const char *id = cli_container_id(ctx, &args, 0, err);
-    if (!id)
-        return -1;
+    const char *id = NULL;
+    int parsed = cli_parse_with_id(ctx, &o, argc, argv, 0, &args, &id, err);
+    if (parsed != 0)
+        return parsed < 0 ? -1 : 0;
     return cell_runtime_delete(cli_root(ctx), id, o.force, err) < 0 ? -1 : 0;
 }

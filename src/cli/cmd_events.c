@@ -51,13 +51,10 @@ int cli_cmd_events(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t 
 {
     struct events_opts o = {.interval = "5s"};
     struct cli_args args;
-    if (cli_command_parse(ctx, &o, argc, argv, &args, err) < 0)
-        return -1;
-    if (args.help)
-        return 0;
-    const char *id = cli_container_id(ctx, &args, 0, err);
-    if (!id)
-        return -1;
+    const char *id = NULL;
+    int parsed = cli_parse_with_id(ctx, &o, argc, argv, 0, &args, &id, err);
+    if (parsed != 0)
+        return parsed < 0 ? -1 : 0;
     unsigned ms;
     if (parse_interval(o.interval, &ms) < 0)
         return cell_error(err, 0, "events: invalid --interval \"%s\" (5s, 500ms, 1m)", o.interval);

@@ -20,13 +20,10 @@ int cli_cmd_kill(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *e
 {
     struct kill_opts o = {0};
     struct cli_args args;
-    if (cli_command_parse(ctx, &o, argc, argv, &args, err) < 0)
-        return -1;
-    if (args.help)
-        return 0;
-    const char *id = cli_container_id(ctx, &args, 1, err);
-    if (!id)
-        return -1;
+    const char *id = NULL;
+    int parsed = cli_parse_with_id(ctx, &o, argc, argv, 1, &args, &id, err);
+    if (parsed != 0)
+        return parsed < 0 ? -1 : 0;
     int sig = SIGTERM;
     if (args.argc > 1 && (sig = cell_signal_from_string(args.argv[1])) < 0)
         return cell_error(err, 0, "unknown signal \"%s\"", args.argv[1]);

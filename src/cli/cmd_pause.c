@@ -8,13 +8,10 @@ static int freeze_command(const struct cli_ctx *ctx, int argc, char **argv, bool
                           cell_err_t *err)
 {
     struct cli_args args;
-    if (cli_command_parse(ctx, NULL, argc, argv, &args, err) < 0)
-        return -1;
-    if (args.help)
-        return 0;
-    const char *id = cli_container_id(ctx, &args, 0, err);
-    if (!id)
-        return -1;
+    const char *id = NULL;
+    int parsed = cli_parse_with_id(ctx, NULL, argc, argv, 0, &args, &id, err);
+    if (parsed != 0)
+        return parsed < 0 ? -1 : 0;
     int r = frozen ? cell_runtime_pause(cli_root(ctx), id, err)
                    : cell_runtime_resume(cli_root(ctx), id, err);
     return r < 0 ? -1 : 0;

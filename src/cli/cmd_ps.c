@@ -127,13 +127,10 @@ int cli_cmd_ps(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err
     struct cli_args args;
     int own = own_words(argc, argv);
     int rest = own < argc && !strcmp(argv[own], "--") ? own + 1 : own;
-    if (cli_command_parse(ctx, &o, own, argv, &args, err) < 0)
-        return -1;
-    if (args.help)
-        return 0;
-    const char *id = cli_container_id(ctx, &args, 0, err);
-    if (!id)
-        return -1;
+    const char *id = NULL;
+    int parsed = cli_parse_with_id(ctx, &o, own, argv, 0, &args, &id, err);
+    if (parsed != 0)
+        return parsed < 0 ? -1 : 0;
     if (strcmp(o.format, "table") && strcmp(o.format, "json"))
         return cell_error(err, 0, "ps: invalid format \"%s\" (table or json)", o.format);
     _cleanup_free_ pid_t *pids = NULL;

@@ -24,13 +24,10 @@ const struct cli_option cli_list_options[] = {
 int cli_cmd_state(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err)
 {
     struct cli_args args;
-    if (cli_command_parse(ctx, NULL, argc, argv, &args, err) < 0)
-        return -1;
-    if (args.help)
-        return 0;
-    const char *id = cli_container_id(ctx, &args, 0, err);
-    if (!id)
-        return -1;
+    const char *id = NULL;
+    int parsed = cli_parse_with_id(ctx, NULL, argc, argv, 0, &args, &id, err);
+    if (parsed != 0)
+        return parsed < 0 ? -1 : 0;
     json_t *state = cell_runtime_state(cli_root(ctx), id, err);
     if (!state)
         return -1;

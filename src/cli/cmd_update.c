@@ -160,13 +160,10 @@ int cli_cmd_update(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t 
 {
     struct update_opts o = {0};
     struct cli_args args;
-    if (cli_command_parse(ctx, &o, argc, argv, &args, err) < 0)
-        return -1;
-    if (args.help)
-        return 0;
-    const char *id = cli_container_id(ctx, &args, 0, err);
-    if (!id)
-        return -1;
+    const char *id = NULL;
+    int parsed = cli_parse_with_id(ctx, &o, argc, argv, 0, &args, &id, err);
+    if (parsed != 0)
+        return parsed < 0 ? -1 : 0;
     json_t *res = load_resources(o.resources, err);
     if (!res)
         return -1;

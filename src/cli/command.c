@@ -61,6 +61,17 @@ int cli_no_more_args(const struct cli_ctx *ctx, const struct cli_args *args, int
     return 0;
 }
 
+int cli_parse_with_id(const struct cli_ctx *ctx, void *opts, int argc, char **argv, int max_extra,
+                      struct cli_args *args, const char **id, cell_err_t *err)
+{
+    if (cli_command_parse(ctx, opts, argc, argv, args, err) < 0)
+        return -1;
+    if (args->help)
+        return 1;
+    *id = cli_container_id(ctx, args, max_extra, err);
+    return *id ? 0 : -1;
+}
+
 const char *cli_container_id(const struct cli_ctx *ctx, const struct cli_args *args, int max_extra,
                              cell_err_t *err)
 {

@@ -60,6 +60,12 @@ int cli_command_parse(const struct cli_ctx *ctx, void *opts, int argc, char **ar
 /* Checks that args holds a container id and at most max_extra more words;
  * returns the id, or NULL with err set ("kill: container id required",
  * "invalid container id \"a/b\""). */
+/* A command naming one container: its options into opts, then the id (with
+ * up to max_extra more words). 1 when --help was asked (usage printed,
+ * nothing more to do), 0 with *id set, or -1. */
+int cli_parse_with_id(const struct cli_ctx *ctx, void *opts, int argc, char **argv, int max_extra,
+                      struct cli_args *args, const char **id, cell_err_t *err);
+
 const char *cli_container_id(const struct cli_ctx *ctx, const struct cli_args *args, int max_extra,
                              cell_err_t *err);
 
