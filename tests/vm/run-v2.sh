@@ -242,7 +242,6 @@ q() { local s=${1//\'/\'\\\'\'}; printf "'%s'" "$s"; }
 	echo "CACHE=$(q "${CELL_VM_9P_CACHE:-loose}")"
 	echo "OVERLAY=$(q "$overlay")"
 	echo "CGROUP=$(q "$cgroup")"
-	echo "SYSTEMD=$(q "$systemd")"
 	echo "VERBOSE=$(q "$verbose")"
 	echo "MERGE=$(q "$merge")"
 	# A working directory under a path the guest covers with tmpfs (a
