@@ -5,6 +5,7 @@
 #   make check      build, unit tests (meson/cmocka), integration tests (pytest),
 #                   then check-v2
 #   make check-v2   cgroup and lifecycle integration tests in a pure cgroup v2 VM
+#   make check-systemd  the systemd cgroup driver's tests in a VM with systemd as PID 1
 #   make bench      build, then time `run` against crun and runc (bench/bench.sh)
 #   make fmt        clang-format the C sources
 #   make clean      remove $(BUILD)
@@ -33,8 +34,12 @@ V2_TESTS := $(ITESTS)/test_cgroup_resources.py $(ITESTS)/test_cgroup_ops.py \
 	$(ITESTS)/test_cgroup_paths.py $(ITESTS)/test_devices.py \
 	$(ITESTS)/test_state.py $(ITESTS)/test_run.py
 V2_TIMEOUT ?= 400
+# The systemd stage: tests/vm/run-v2.sh --systemd (systemd 252 as the guest's
+# PID 1, ~15 s to boot under TCG) runs the --systemd-cgroup tests, ~1 minute.
+SYSTEMD_TESTS := $(ITESTS)/test_cgroup_systemd.py
+SYSTEMD_TIMEOUT ?= 180
 
-.PHONY: all demo check unit integration check-v2 bench fmt clean
+.PHONY: all demo check unit integration check-v2 check-systemd bench fmt clean
 
 all:
 	@if [ ! -f $(BUILD)/build.ninja ]; then \
@@ -49,16 +54,18 @@ demo: all
 # All stages run even when one fails, so one run shows every failure;
 # the target fails if any did.
 check: all
-	@unit=0; integ=0; v2=0; fz=0; \
+	@unit=0; integ=0; v2=0; fz=0; sd=0; \
 	$(MAKE) --no-print-directory unit || unit=$$?; \
 	$(MAKE) --no-print-directory fuzz-regress || fz=$$?; \
 	$(MAKE) --no-print-directory integration || integ=$$?; \
 	$(MAKE) --no-print-directory check-v2 || v2=$$?; \
+	$(MAKE) --no-print-directory check-systemd || sd=$$?; \
 	echo "check: unit tests: $$([ $$unit = 0 ] && echo passed || echo FAILED)," \
 		"integration tests: $$([ $$integ = 0 ] && echo passed || echo FAILED)," \
 		"cgroup v2 tests: $$([ $$v2 = 0 ] && echo passed || echo FAILED)," \
+		"systemd driver tests: $$([ $$sd = 0 ] && echo passed || echo FAILED)," \
 		"fuzz regressions: $$([ $$fz = 0 ] && echo passed || echo FAILED)"; \
-	[ $$unit = 0 ] && [ $$integ = 0 ] && [ $$v2 = 0 ] && [ $$fz = 0 ]
+	[ $$unit = 0 ] && [ $$integ = 0 ] && [ $$v2 = 0 ] && [ $$fz = 0 ] && [ $$sd = 0 ]
 
 unit:
 	meson test -C $(BUILD) --print-errorlogs
@@ -79,6 +86,10 @@ integration:
 check-v2: all
 	tests/vm/run-v2.sh -t $(V2_TIMEOUT) -e CELL_RUNTIME='$(RUNTIME_PATH)' -- \
 		$(PYTHON) -m pytest -q $(V2_TESTS)
+
+check-systemd: all
+	tests/vm/run-v2.sh --systemd -t $(SYSTEMD_TIMEOUT) -e CELL_RUNTIME='$(RUNTIME_PATH)' -- \
+		$(PYTHON) -m pytest -q $(SYSTEMD_TESTS)
 
 bench: all
 	CELL_RUNTIME='$(RUNTIME)' sh bench/bench.sh -n $(N)

@@ -232,10 +232,9 @@ static int manager_call_once(const struct cell_dbus_call *call, const struct cel
     return r;
 }
 
-/* systemd 252 (seen under TCG, about one call in twenty while it collects a
- * scope that just emptied) can leave a call on a fresh private connection
- * unanswered; a new connection gets an answer. The calls here are all safe
- * to repeat: a StartTransientUnit that did get through the first time says
+/* A call that still gets no answer (dbus.c nudges systemd while it waits)
+ * is tried again on a new connection. The calls here are all safe to
+ * repeat: a StartTransientUnit that did get through the first time says
  * UnitExists the second, which the caller treats as started. */
 static int manager_call(const char *member, const char *sig, const struct cell_dbus_buf *body,
                         char **error_name, cell_err_t *err)

@@ -395,10 +395,46 @@ static int authenticate(int fd, const char *where, cell_err_t *err)
     return r < 0 ? cell_error(err, -r, "D-Bus authentication on %s", where) : 0;
 }
 
+/* A Ping that asks for no reply: only new bytes on the socket. */
+static int send_nudge(struct cell_dbus *bus)
+{
+    const struct cell_dbus_call ping = {"org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+                                        "org.freedesktop.DBus.Peer", "Ping", NULL};
+    struct cell_dbus_buf msg = {0};
+    int r = cell_dbus_message(&ping, ++bus->serial, NULL, &msg);
+    if (r == 0) {
+        msg.data[2] = 1; /* NO_REPLY_EXPECTED */
+        r = write_full(bus->fd, msg.data, msg.len);
+    }
+    cell_dbus_buf_free(&msg);
+    return r;
+}
+
+/* systemd 252 reads what follows BEGIN together with it when both are
+ * there, then waits for the socket to be readable again before it parses
+ * the call it already has: a call sent while systemd was busy gets no
+ * answer until something else arrives. So while no reply comes, send it
+ * something: a Ping, at growing intervals. */
+static int wait_reply(struct cell_dbus *bus)
+{
+    int step = 20;
+    for (long waited = 0;; waited += step, step = step < 500 ? step * 2 : step) {
+        int r = wait_readable(bus->fd, step);
+        if (r != -ETIMEDOUT)
+            return r;
+        if (waited + step >= bus->timeout_ms)
+            return -ETIMEDOUT;
+        if ((r = send_nudge(bus)) < 0)
+            return r;
+    }
+}
+
 static int receive(struct cell_dbus *bus, struct cell_dbus_reply *out, cell_err_t *err)
 {
     uint8_t head[16];
-    int r = read_full(bus->fd, head, sizeof head, bus->timeout_ms);
+    int r = wait_reply(bus);
+    if (r == 0)
+        r = read_full(bus->fd, head, sizeof head, bus->timeout_ms);
     if (r < 0)
         return cell_error(err, -r, "D-Bus: read reply");
     size_t size = cell_dbus_message_size(head);

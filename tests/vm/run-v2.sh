@@ -37,6 +37,9 @@
 #                        tmpfs upper over the 9p root); writes are discarded
 #   --cgroup PATH        run the command in /sys/fs/cgroup/PATH instead of the
 #                        root cgroup (like a systemd scope: e.g. init.scope)
+#   --systemd            PID 1 after switch_root is Debian's systemd, which runs
+#                        the command as the service cell-vm.service (nothing
+#                        else is started: no journald, udev, network, getty)
 #   -v, --verbose        same as VERBOSE=1
 #   -h, --help
 #
@@ -64,6 +67,7 @@ verbose=${VERBOSE:-0}
 [ "$verbose" = 0 ] && verbose=
 overlay=
 cgroup=
+systemd=
 envs=()
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -78,6 +82,7 @@ while [ $# -gt 0 ]; do
 		shift 2 ;;
 	--overlay) overlay=1; shift ;;
 	--cgroup) [ $# -ge 2 ] || die "$1 needs a value"; cgroup=${2#/}; shift 2 ;;
+	--systemd) systemd=1; shift ;;
 	-v|--verbose) verbose=1; shift ;;
 	-h|--help) usage; exit 0 ;;
 	--) shift; break ;;
@@ -86,6 +91,8 @@ while [ $# -gt 0 ]; do
 	esac
 done
 [ $# -gt 0 ] || { usage >&2; exit 125; }
+[ -z "$systemd" ] || [ -x /lib/systemd/systemd ] || die "--systemd: no /lib/systemd/systemd (apt-get install systemd)"
+[ -z "$systemd" ] || [ -z "$cgroup" ] || die "--systemd and --cgroup: systemd picks the cgroup"
 case $timeout_s in ''|*[!0-9]*) die "bad timeout: $timeout_s" ;; esac
 for e in ${envs[@]+"${envs[@]}"}; do
 	case ${e%%=*} in ''|[0-9]*|*[!A-Za-z0-9_]*) die "bad variable name in -e $e" ;; esac
@@ -242,6 +249,7 @@ q() { local s=${1//\'/\'\\\'\'}; printf "'%s'" "$s"; }
 	echo "CACHE=$(q "${CELL_VM_9P_CACHE:-loose}")"
 	echo "OVERLAY=$(q "$overlay")"
 	echo "CGROUP=$(q "$cgroup")"
+	echo "SYSTEMD=$(q "$systemd")"
 	echo "VERBOSE=$(q "$verbose")"
 	echo "MERGE=$(q "$merge")"
 	# A working directory under a path the guest covers with tmpfs (a
@@ -333,6 +341,37 @@ fail() {
 	$bb poweroff -f; echo o >/proc/sysrq-trigger; $bb sleep 10
 }
 [ -n "$VERBOSE" ] && { read up _ </proc/uptime; echo "cell-vm: [$up] root switched"; }
+if [ -n "$SYSTEMD" ] && [ -z "${CELL_VM_SERVICE:-}" ]; then
+	# systemd as PID 1, told to start one unit and what it needs: this very
+	# script again as cell-vm.service (CELL_VM_SERVICE set), which runs the
+	# command and powers off. DefaultDependencies=no keeps sysinit.target
+	# (udev, journald, tmpfiles, ...) out; nothing else is enabled.
+	# Generators (fstab, getty, sysv, gpt-auto, ...) would cost ~10 s under
+	# TCG and make units for what the guest has not got: masked in /run.
+	$bb mkdir -p /run/systemd/system /run/systemd/system-generators \
+		/run/systemd/system-environment-generators || fail "mkdir /run/systemd/system"
+	for g in /lib/systemd/system-generators/* /usr/lib/systemd/system-environment-generators/*; do
+		[ -e "$g" ] && $bb ln -sf /dev/null "/run/systemd/${g#*/systemd/}"
+	done
+	$bb cat >/run/systemd/system/cell-vm.service <<-UNIT || fail "write cell-vm.service"
+		[Unit]
+		Description=cell-vm command
+		DefaultDependencies=no
+		[Service]
+		Type=exec
+		Environment=CELL_VM_SERVICE=1
+		ExecStart=$bb sh /run/cell-vm/stage2
+		StandardInput=null
+		StandardOutput=tty
+		TTYPath=/dev/ttyS0
+		TTYVHangup=no
+		TTYReset=no
+	UNIT
+	log=notice; [ -n "$VERBOSE" ] && log=info
+	exec /lib/systemd/systemd --unit=cell-vm.service --log-target=console \
+		--log-level=$log --show-status=0
+	fail "exec systemd"
+fi
 if [ -n "$CGROUP" ]; then
 	$bb mkdir -p "/sys/fs/cgroup/$CGROUP" && echo $$ >"/sys/fs/cgroup/$CGROUP/cgroup.procs" ||
 		fail "cannot enter cgroup $CGROUP"
