@@ -417,6 +417,9 @@ graphroot = "{directory}/storage"
 @pytest.fixture(scope="module")
 def podman_env(runtime, session_dir, rootfs):
     d = tempfile.mkdtemp(prefix="podman-", dir=session_dir)
+    # A runtime working inside a user namespace (--uidmap) must be able to
+    # walk down to the container's root: mkdtemp's 0700 would stop it.
+    os.chmod(d, 0o755)
     pm = None
     problems = []
     try:
