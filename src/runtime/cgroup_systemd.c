@@ -78,17 +78,23 @@ static bool unit_part_valid(const char *s)
 
 /* The unit: "prefix-name.scope" (or "name.scope" with no prefix), or the
  * name itself when it is a slice, as runc does. */
+static bool ends_with_slice(const char *s)
+{
+    size_t n = strlen(s);
+    return n > 6 && !strcmp(s + n - 6, ".slice");
+}
+
 static int unit_name(const char *prefix, const char *name, char **unit)
 {
-    size_t n = strlen(name);
     if (!*name || !unit_part_valid(name) || !unit_part_valid(prefix))
         return -EINVAL;
-    int r;
-    if (n > 6 && !strcmp(name + n - 6, ".slice"))
-        r = slice_name_valid(name) ? ((*unit = strdup(name)) ? 0 : -1) : (errno = EINVAL, -1);
-    else
-        r = asprintf(unit, "%s%s%s.scope", prefix, *prefix ? "-" : "", name);
-    return r < 0 ? -errno : 0;
+    if (ends_with_slice(name)) {
+        if (!slice_name_valid(name))
+            return -EINVAL;
+        *unit = strdup(name);
+        return *unit ? 0 : -ENOMEM;
+    }
+    return asprintf(unit, "%s%s%s.scope", prefix, *prefix ? "-" : "", name) < 0 ? -ENOMEM : 0;
 }
 
 int cell_cgroup_systemd_path(const char *cgroups_path, const char *id, char **path, char **unit,
@@ -119,10 +125,11 @@ int cell_cgroup_systemd_path(const char *cgroups_path, const char *id, char **pa
                           "linux.cgroupsPath \"%s\": not a valid systemd slice and unit name",
                           cgroups_path);
     /* A slice given as the name is the whole path ("a-b.slice" in "a.slice"). */
-    bool is_slice = strlen(*unit) > 6 && !strcmp(*unit + strlen(*unit) - 6, ".slice");
-    if (is_slice
-            ? expand_slice(*unit, parent, sizeof parent) < 0 || asprintf(path, "%s", parent) < 0
-            : asprintf(path, "%s/%s", parent, *unit) < 0) {
+    if (ends_with_slice(*unit))
+        r = expand_slice(*unit, parent, sizeof parent) < 0 ? -1 : asprintf(path, "%s", parent);
+    else
+        r = asprintf(path, "%s/%s", parent, *unit);
+    if (r < 0) {
         free(TAKE_PTR(*unit));
         return cell_error(err, ENOMEM, "cgroup path");
     }

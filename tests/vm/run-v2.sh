@@ -47,7 +47,8 @@
 # qemu's own messages on stderr, plus timings), CELL_VM_TIMEOUT, CELL_VM_KERNEL
 # (a vmlinuz; its modules must be in /lib/modules/<version>), CELL_VM_MEM (2G),
 # CELL_VM_SMP (2), CELL_VM_9P_CACHE (loose; or mmap, none), CELL_VM_QEMU_ARGS
-# (extra qemu arguments, split on spaces), CELL_VM_KEEP=1 (keep the temporary
+# (extra qemu arguments, split on spaces), CELL_VM_SYSTEMD_ARGS (extra
+# arguments for systemd with --systemd, split on spaces), CELL_VM_KEEP=1 (keep the temporary
 # directory and print its path), CELL_VM_MERGE (1: the command's stderr
 # joins its stdout in the guest; 0: never; default: when they are the same
 # file here).
@@ -250,6 +251,7 @@ q() { local s=${1//\'/\'\\\'\'}; printf "'%s'" "$s"; }
 	echo "OVERLAY=$(q "$overlay")"
 	echo "CGROUP=$(q "$cgroup")"
 	echo "SYSTEMD=$(q "$systemd")"
+	echo "SYSTEMD_ARGS=$(q "${CELL_VM_SYSTEMD_ARGS:-}")"
 	echo "VERBOSE=$(q "$verbose")"
 	echo "MERGE=$(q "$merge")"
 	# A working directory under a path the guest covers with tmpfs (a
@@ -302,7 +304,11 @@ if [ -n "$KEEP" ]; then
 fi
 mount -t proc -o nosuid,nodev,noexec proc "$R/proc" || fail "proc"
 mount -t sysfs -o nosuid,nodev,noexec sysfs "$R/sys" || fail "sysfs"
-mount -t cgroup2 -o nosuid,nodev,noexec,nsdelegate cgroup2 "$R/sys/fs/cgroup" || fail "cgroup2"
+# With --systemd, systemd mounts its own layout (v2, or hybrid with
+# CELL_VM_SYSTEMD_ARGS=systemd.unified_cgroup_hierarchy=0: systemd sees the
+# 9p root's /.dockerenv, thinks it is in a container and reads its own
+# arguments instead of the kernel's) and enables the controllers.
+[ -n "$SYSTEMD" ] || mount -t cgroup2 -o nosuid,nodev,noexec,nsdelegate cgroup2 "$R/sys/fs/cgroup" || fail "cgroup2"
 mount -t devtmpfs -o nosuid devtmpfs "$R/dev" || fail "devtmpfs"
 mkdir -p "$R/dev/pts" "$R/dev/shm" "$R/dev/mqueue"
 mount -t devpts -o nosuid,noexec,newinstance,ptmxmode=0666,mode=0620,gid=5 devpts "$R/dev/pts" || fail "devpts"
@@ -317,7 +323,7 @@ ip link set lo up 2>/dev/null
 hostname cell-vm
 
 # Every controller on for the root's children, as systemd does on a v2 host.
-for c in $(cat /sys/fs/cgroup/cgroup.controllers 2>/dev/null || cat "$R/sys/fs/cgroup/cgroup.controllers"); do
+[ -n "$SYSTEMD" ] || for c in $(cat /sys/fs/cgroup/cgroup.controllers 2>/dev/null || cat "$R/sys/fs/cgroup/cgroup.controllers"); do
 	echo "+$c" >"$R/sys/fs/cgroup/cgroup.subtree_control" 2>/dev/null || log "cannot enable $c"
 done
 
@@ -369,7 +375,7 @@ if [ -n "$SYSTEMD" ] && [ -z "${CELL_VM_SERVICE:-}" ]; then
 	UNIT
 	log=notice; [ -n "$VERBOSE" ] && log=info
 	exec /lib/systemd/systemd --unit=cell-vm.service --log-target=console \
-		--log-level=$log --show-status=0
+		--log-level=$log --show-status=0 $SYSTEMD_ARGS
 	fail "exec systemd"
 fi
 if [ -n "$CGROUP" ]; then
