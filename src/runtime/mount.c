@@ -167,21 +167,32 @@ static bool can_mount_cgroupfs(const struct cell_container *c)
     return cgroupns_is_new(c) && !c->userns && c->ns_fds[CELL_NS_USER] < 0;
 }
 
+static int bind_hier(struct cell_container *c, const struct cell_mount *m,
+                     const struct cell_cgroup_hier *h, cell_err_t *err)
+{
+    struct cell_mount bind = *m;
+    bind.source = h->host_dir;
+    bind.recursive = false;
+    return make_bind_mount(c, &bind, err);
+}
+
 static int hier_mount(struct cell_container *c, const struct cell_mount *m,
                       const struct cell_cgroup_hier *h, cell_err_t *err)
 {
-    unsigned long flags = m->flags;
-    if (!can_mount_cgroupfs(c)) {
-        struct cell_mount bind = *m;
-        bind.source = h->host_dir;
-        bind.recursive = false;
-        (void)flags;
-        return make_bind_mount(c, &bind, err);
-    }
+    if (!can_mount_cgroupfs(c))
+        return bind_hier(c, m, h, err);
     struct cell_mount fs = *m;
     fs.source = NULL;
     fs.type = h->fstype;
-    return make_fs_mount(&fs, h->fstype, h->options, flags, err);
+    int mfd = make_fs_mount(&fs, h->fstype, h->options, m->flags, err);
+    /* Some kernels refuse a v1 hierarchy inside a cgroup namespace (6.1
+     * says EINVAL for rdma and perf_event on a hybrid host): the
+     * container's own directory, bound, is the same view. */
+    if (mfd == -EINVAL) {
+        cell_error_clear(err);
+        return bind_hier(c, m, h, err);
+    }
+    return mfd;
 }
 
 static int link_comounted(int dirfd, const char *name)
@@ -209,6 +220,11 @@ static int mount_cgroup_v1_view(struct cell_container *c, int rootfd, const stru
                                             m->flags & ~(unsigned long)MS_RDONLY, err);
     if (tfd < 0)
         return tfd;
+    /* Attached first: kernels before 6.15 refuse move_mount into a tree
+     * that is not in a mount namespace yet (6.1 says EINVAL). */
+    int r = attach(tfd, rootfd, m, true, err);
+    if (r < 0)
+        return r;
     for (size_t i = 0; i < c->cg->n_hiers; i++) {
         const struct cell_cgroup_hier *h = &c->cg->hiers[i];
         if (mkdirat(tfd, h->name, 0755) < 0 && errno != EEXIST)
@@ -224,7 +240,7 @@ static int mount_cgroup_v1_view(struct cell_container *c, int rootfd, const stru
     }
     if ((m->flags & MS_RDONLY) && set_attrs(tfd, MOUNT_ATTR_RDONLY, 0, 0, false) < 0)
         return cell_error(err, errno, "make %s read-only", m->destination);
-    return attach(tfd, rootfd, m, true, err);
+    return 0;
 }
 
 static int mount_cgroup(struct cell_container *c, int rootfd, const struct cell_mount *m,
