@@ -57,6 +57,25 @@ int cg_write_error(const char *dir, const char *file, const char *value, const c
                       value, dir, file);
 }
 
+int cg_write_hugetlb(const char *dir, const struct cell_resources *r, const char *limit_file,
+                     const char *rsvd_file, cell_err_t *err)
+{
+    for (size_t i = 0; i < r->n_hugepage_limits; i++) {
+        const struct cell_hugepage_limit *h = &r->hugepage_limits[i];
+        char file[96], rsvd[96], value[24];
+        snprintf(file, sizeof file, "hugetlb.%s.%s", h->page_size, limit_file);
+        snprintf(rsvd, sizeof rsvd, "hugetlb.%s.%s", h->page_size, rsvd_file);
+        snprintf(value, sizeof value, "%" PRIu64, h->limit);
+        int ret = cg_write(dir, file, value, CG_FIELD("hugepageLimits"), err);
+        if (ret < 0)
+            return ret;
+        ret = cg_try_write(dir, rsvd, value);
+        if (ret < 0 && ret != -ENOENT)
+            return cg_write_error(dir, rsvd, value, CG_FIELD("hugepageLimits"), ret, err);
+    }
+    return 0;
+}
+
 int cg_write(const char *dir, const char *file, const char *value, const char *field,
              cell_err_t *err)
 {

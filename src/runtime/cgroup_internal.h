@@ -56,6 +56,13 @@ int cg_try_write(const char *dir, const char *file, const char *value);
 int cg_write_error(const char *dir, const char *file, const char *value, const char *field, int r,
                    cell_err_t *err);
 
+/* hugepageLimits: each limit into hugetlb.<size>.<limit_file>, and into
+ * hugetlb.<size>.<rsvd_file> where the kernel has reservations (the spec
+ * prefers them: they fail at mmap time rather than with SIGBUS). v1 and v2
+ * differ only in the file names. */
+int cg_write_hugetlb(const char *dir, const struct cell_resources *r, const char *limit_file,
+                     const char *rsvd_file, cell_err_t *err);
+
 /* One value for one file. */
 struct cg_knob {
     const char *file, *value, *field; /* value NULL: nothing to write */

@@ -258,24 +258,9 @@ static int v1_blkio(struct cell_cgroup *cg, const struct cell_resources *r, cell
     return ret;
 }
 
-/* The usage limit, and the reservation limit where the kernel has it (the
- * spec prefers reservations: they fail at mmap time rather than SIGBUS). */
 static int hugetlb_v1(const char *dir, const struct cell_resources *r, cell_err_t *err)
 {
-    for (size_t i = 0; i < r->n_hugepage_limits; i++) {
-        const struct cell_hugepage_limit *h = &r->hugepage_limits[i];
-        char file[96], rsvd[96], value[24];
-        snprintf(file, sizeof file, "hugetlb.%s.limit_in_bytes", h->page_size);
-        snprintf(rsvd, sizeof rsvd, "hugetlb.%s.rsvd.limit_in_bytes", h->page_size);
-        snprintf(value, sizeof value, "%" PRIu64, h->limit);
-        int ret = cg_write(dir, file, value, CG_FIELD("hugepageLimits"), err);
-        if (ret < 0)
-            return ret;
-        ret = cg_try_write(dir, rsvd, value);
-        if (ret < 0 && ret != -ENOENT)
-            return cg_write_error(dir, rsvd, value, CG_FIELD("hugepageLimits"), ret, err);
-    }
-    return 0;
+    return cg_write_hugetlb(dir, r, "limit_in_bytes", "rsvd.limit_in_bytes", err);
 }
 
 static int v1_hugetlb(struct cell_cgroup *cg, const struct cell_resources *r, cell_err_t *err)

@@ -452,20 +452,7 @@ static int v2_io(const char *dir, const struct cell_resources *r, cell_err_t *er
 
 int cell_cgroup_v2_write_hugetlb(const char *dir, const struct cell_resources *r, cell_err_t *err)
 {
-    for (size_t i = 0; i < r->n_hugepage_limits; i++) {
-        const struct cell_hugepage_limit *h = &r->hugepage_limits[i];
-        char file[96], rsvd[96], value[24];
-        snprintf(file, sizeof file, "hugetlb.%s.max", h->page_size);
-        snprintf(rsvd, sizeof rsvd, "hugetlb.%s.rsvd.max", h->page_size);
-        snprintf(value, sizeof value, "%" PRIu64, h->limit);
-        int ret = cg_write(dir, file, value, CG_FIELD("hugepageLimits"), err);
-        if (ret < 0)
-            return ret;
-        ret = cg_try_write(dir, rsvd, value);
-        if (ret < 0 && ret != -ENOENT)
-            return cg_write_error(dir, rsvd, value, CG_FIELD("hugepageLimits"), ret, err);
-    }
-    return 0;
+    return cg_write_hugetlb(dir, r, "max", "rsvd.max", err);
 }
 
 int cell_cgroup_v2_write_unified(const char *dir, const struct cell_resources *r, cell_err_t *err)
