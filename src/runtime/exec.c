@@ -270,7 +270,10 @@ static int build_process(struct exec_ctx *x, cell_err_t *err)
         return r;
     if (!x->spec->has_process)
         return cell_error(err, 0, "exec: config.json has no process to start from");
-    return cell_seccomp_prepare(x->spec, &x->seccomp, err);
+    /* The container's state root holds the compiled-filter cache that
+     * create filled: an exec need not compile the profile again. */
+    const char *root = x->o->root ? x->o->root : CELL_RUNTIME_DEFAULT_ROOT;
+    return cell_seccomp_prepare_at(x->spec, root, &x->seccomp, err);
 }
 
 /* --- the container --- */
