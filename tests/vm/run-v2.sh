@@ -113,16 +113,27 @@ kver=${kernel##*/vmlinuz-}
 moddir=/lib/modules/$kver
 [ -r "$moddir/modules.dep" ] || die "no $moddir/modules.dep for kernel $kernel"
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 not found (apt-get install qemu-system-x86)"
+# A static busybox has no PT_INTERP program header (no dynamic loader):
+# ask the ELF itself, as neither `file` nor a string search is reliable.
+is_static_elf() {
+	/usr/bin/python3 - "$1" <<'PY'
+import struct, sys
+with open(sys.argv[1], "rb") as f:
+    h = f.read(64)
+    if h[:4] != b"\x7fELF" or h[4] != 2:
+        sys.exit(1)
+    phoff, = struct.unpack_from("<Q", h, 32)
+    phentsize, phnum = struct.unpack_from("<HH", h, 54)
+    for i in range(phnum):
+        f.seek(phoff + i * phentsize)
+        if struct.unpack("<I", f.read(4))[0] == 3:  # PT_INTERP
+            sys.exit(1)
+PY
+}
 busybox=
 for b in /bin/busybox /usr/bin/busybox; do
-	[ -x "$b" ] && file -L "$b" 2>/dev/null | grep -q 'statically linked' && { busybox=$b; break; }
+	[ -x "$b" ] && is_static_elf "$b" && { busybox=$b; break; }
 done
-if [ -z "$busybox" ]; then
-	# `file` may be absent: trust a busybox that runs without a dynamic loader
-	for b in /bin/busybox /usr/bin/busybox; do
-		[ -x "$b" ] && ! grep -q 'ld-linux' "$b" && { busybox=$b; break; }
-	done
-fi
 [ -n "$busybox" ] || die "no static busybox (apt-get install busybox-static)"
 command -v cpio >/dev/null || die "cpio not found"
 
