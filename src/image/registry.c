@@ -118,6 +118,24 @@ char *registry_url(const struct registry *r, const char *path)
     return url;
 }
 
+/* The registry's own CA is trusted beside the system's (curl's default
+ * CAPATH stays). A host without a system bundle (no ca-certificates)
+ * leaves curl's compiled-in defaults pointing nowhere, and curl then
+ * refuses every TLS connection, even one the registry's CA verifies: drop
+ * a default that does not exist. */
+static void set_trusted_cas(CURL *h, const char *ca_file)
+{
+    char *def_file = NULL, *def_dir = NULL;
+    curl_easy_getinfo(h, CURLINFO_CAINFO, &def_file);
+    curl_easy_getinfo(h, CURLINFO_CAPATH, &def_dir);
+    if (def_dir && access(def_dir, R_OK | X_OK) < 0)
+        curl_easy_setopt(h, CURLOPT_CAPATH, NULL);
+    if (ca_file)
+        curl_easy_setopt(h, CURLOPT_CAINFO, ca_file);
+    else if (def_file && access(def_file, R_OK) < 0)
+        curl_easy_setopt(h, CURLOPT_CAINFO, NULL);
+}
+
 int registry_easy_setup(const struct registry *r, CURL *h, struct curl_slist **headers)
 {
     curl_easy_setopt(h, CURLOPT_USERAGENT, USER_AGENT);
@@ -132,8 +150,7 @@ int registry_easy_setup(const struct registry *r, CURL *h, struct curl_slist **h
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, r->tls_verify ? 1L : 0L);
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, r->tls_verify ? 2L : 0L);
-    if (r->ca_file) /* CAPATH keeps its default: the system's CAs stay trusted */
-        curl_easy_setopt(h, CURLOPT_CAINFO, r->ca_file);
+    set_trusted_cas(h, r->ca_file);
     if (r->auth_header) {
         struct curl_slist *l = curl_slist_append(*headers, r->auth_header);
         if (!l)
