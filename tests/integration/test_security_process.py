@@ -5,6 +5,7 @@ config-linux.md "Personality")."""
 
 import json
 import os
+import shutil
 import subprocess
 
 import pytest
@@ -102,15 +103,25 @@ def test_no_new_privileges_blocks_file_capability_gain(rt, bundle):
     (it is in the bounding set), with noNewPrivileges it does not."""
     def case(nnp):
         b = bundle()
-        own = b.own_rootfs(b.config["root"]["path"])
-        subprocess.run(["setcap", "cap_net_raw+ep", os.path.join(own, "bin", "busybox")],
+        # The kernel ignores file capabilities on a nosuid mount, and a CI's
+        # /tmp often is one: the copy lives on a suid tmpfs of the test's own.
+        own = os.path.join(b.path, "rootfs")
+        os.mkdir(own)
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "suid,mode=755", "cell-suid", own],
                        check=True)
-        b.process["user"] = {"uid": 1000, "gid": 1000}
-        b.process["noNewPrivileges"] = nnp
-        set_caps(b, bounding=["CAP_NET_RAW"], effective=[], permitted=[])
-        b.args("/bin/busybox", "grep", "^CapEff:", "/proc/self/status")
-        p = rt.run(b)
-        return int(p.stdout.split()[1], 16)
+        try:
+            shutil.copytree(b.config["root"]["path"], own, symlinks=True, dirs_exist_ok=True)
+            b.config["root"]["path"] = own
+            subprocess.run(["setcap", "cap_net_raw+ep", os.path.join(own, "bin", "busybox")],
+                           check=True)
+            b.process["user"] = {"uid": 1000, "gid": 1000}
+            b.process["noNewPrivileges"] = nnp
+            set_caps(b, bounding=["CAP_NET_RAW"], effective=[], permitted=[])
+            b.args("/bin/busybox", "grep", "^CapEff:", "/proc/self/status")
+            p = rt.run(b)
+            return int(p.stdout.split()[1], 16)
+        finally:
+            subprocess.run(["umount", "-l", own], check=True)
     assert case(True) == 0
     assert case(False) == mask("CAP_NET_RAW")
 
