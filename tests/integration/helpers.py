@@ -398,6 +398,12 @@ class Bundle:
         return dst
 
 
+def add_caps(b, *caps):
+    """Adds capabilities to the bounding, effective and permitted sets."""
+    for k in ("bounding", "effective", "permitted"):
+        b.process["capabilities"][k] = b.process["capabilities"][k] + list(caps)
+
+
 class Gate:
     """A FIFO in a host dir bind-mounted at /gate: the container's `wait`
     blocks until the test calls release(). Lets a test hold a container in

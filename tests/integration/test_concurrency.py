@@ -111,15 +111,17 @@ def test_state_queries_during_create_never_see_garbage(rt, bundle):
     (not there yet) or return a whole, valid state object."""
     b = bundle("sleep", "1000")
     b.save()
-    seen = []
+    seen, garbage = [], []
     stop = threading.Event()
 
     def poll():
         while not stop.is_set():
             p = rt("state", b.cid)
             if p.returncode == 0:
-                seen.append(json.loads(p.stdout))
-        return True
+                try:
+                    seen.append(json.loads(p.stdout))
+                except ValueError:
+                    garbage.append(p.stdout)
 
     t = threading.Thread(target=poll)
     t.start()
@@ -129,6 +131,8 @@ def test_state_queries_during_create_never_see_garbage(rt, bundle):
     finally:
         stop.set()
         t.join(30)
+    assert not garbage, garbage
+    assert seen, "no state call succeeded while the container existed"
     for st in seen:
         assert st["id"] == b.cid
         assert st["status"] in ("creating", "created", "running")
