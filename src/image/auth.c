@@ -3,6 +3,7 @@
  * a scope (ask the realm for a token, with the stored credentials if there
  * are any, anonymously otherwise; then send the token). */
 #include "image/registry.h"
+#include "image/http.h"
 
 #include "base/cleanup.h"
 
@@ -12,6 +13,9 @@
 #include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* A token answer is a small JSON object. */
+#define TOKEN_MAX (1u << 20)
 
 struct challenge {
     char *scheme; /* "bearer" or "basic", lowercased */
@@ -100,27 +104,6 @@ static int challenge_parse(const char *hdr, struct challenge *c)
     return 0;
 }
 
-struct tokbuf {
-    char *data;
-    size_t len;
-};
-
-static size_t tokbuf_write(char *ptr, size_t size, size_t nmemb, void *userdata)
-{
-    struct tokbuf *b = userdata;
-    size_t n = size * nmemb;
-    if (b->len + n > (1u << 20))
-        return 0;
-    char *p = realloc(b->data, b->len + n + 1);
-    if (!p)
-        return 0;
-    memcpy(p + b->len, ptr, n);
-    b->len += n;
-    p[b->len] = '\0';
-    b->data = p;
-    return n;
-}
-
 /* realm?service=S&scope=X, each value escaped. */
 static char *token_url(CURL *h, const struct challenge *c, const char *scope)
 {
@@ -139,7 +122,7 @@ static char *token_url(CURL *h, const struct challenge *c, const char *scope)
 }
 
 /* The token in the realm's answer: "token", or OAuth2's "access_token". */
-static char *token_from_json(const struct tokbuf *b)
+static char *token_from_json(const struct http_body *b)
 {
     json_t *j = json_loadb(b->data ? b->data : "", b->len, 0, NULL);
     const char *t = json_string_value(json_object_get(j, "token"));
@@ -157,14 +140,14 @@ static int token_fetch(struct registry *r, const struct challenge *c, const char
     if (!h)
         return cell_error(err, ENOMEM, "token from %s", c->realm);
     struct curl_slist *headers = NULL;
-    struct tokbuf body = {0};
+    struct http_body body = {.max = TOKEN_MAX};
     _cleanup_free_ char *url = token_url(h, c, scope);
     /* Only the realm's own answer counts: never send an old Authorization. */
     char *saved = TAKE_PTR(r->auth_header);
     registry_easy_setup(r, h, &headers);
     r->auth_header = saved;
     curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, tokbuf_write);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, http_body_write);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
     if (r->basic) {
         curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);

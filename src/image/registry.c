@@ -1,8 +1,9 @@
 /* The registry's HTTP side: one libcurl easy handle per registry for API
  * requests (manifests, the /v2/ probe), scheme discovery and the 401 loop.
  * Blob downloads run in parallel in registry_blob.c over handles set up the
- * same way (registry_easy_setup). */
+ * same way (registry_easy_setup, http.c). */
 #include "image/registry.h"
+#include "image/http.h"
 
 #include "base/cleanup.h"
 
@@ -10,35 +11,9 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 /* The distribution spec lets clients refuse manifests over 4 MiB. */
 #define MANIFEST_MAX (4u << 20)
-#define USER_AGENT   "cell/0.1"
-
-struct membuf {
-    char *data;
-    size_t len;
-    bool too_big;
-};
-
-static size_t membuf_write(char *ptr, size_t size, size_t nmemb, void *userdata)
-{
-    struct membuf *b = userdata;
-    size_t n = size * nmemb;
-    if (b->len + n > MANIFEST_MAX) {
-        b->too_big = true;
-        return 0; /* makes curl fail the transfer with CURLE_WRITE_ERROR */
-    }
-    char *p = realloc(b->data, b->len + n + 1);
-    if (!p)
-        return 0;
-    memcpy(p + b->len, ptr, n);
-    b->len += n;
-    p[b->len] = '\0';
-    b->data = p;
-    return n;
-}
 
 /* Docker Hub's API lives on another name than the one in references. */
 static const char *api_host_of(const char *host)
@@ -118,48 +93,6 @@ char *registry_url(const struct registry *r, const char *path)
     return url;
 }
 
-/* The registry's own CA is trusted beside the system's (curl's default
- * CAPATH stays). A host without a system bundle (no ca-certificates)
- * leaves curl's compiled-in defaults pointing nowhere, and curl then
- * refuses every TLS connection, even one the registry's CA verifies: drop
- * a default that does not exist. */
-static void set_trusted_cas(CURL *h, const char *ca_file)
-{
-    char *def_file = NULL, *def_dir = NULL;
-    curl_easy_getinfo(h, CURLINFO_CAINFO, &def_file);
-    curl_easy_getinfo(h, CURLINFO_CAPATH, &def_dir);
-    if (def_dir && access(def_dir, R_OK | X_OK) < 0)
-        curl_easy_setopt(h, CURLOPT_CAPATH, NULL);
-    if (ca_file)
-        curl_easy_setopt(h, CURLOPT_CAINFO, ca_file);
-    else if (def_file && access(def_file, R_OK) < 0)
-        curl_easy_setopt(h, CURLOPT_CAINFO, NULL);
-}
-
-int registry_easy_setup(const struct registry *r, CURL *h, struct curl_slist **headers)
-{
-    curl_easy_setopt(h, CURLOPT_USERAGENT, USER_AGENT);
-    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
-    curl_easy_setopt(h, CURLOPT_MAXREDIRS, 10L);
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 30L);
-    /* A stalled transfer (under 1 byte/s for 60 s) fails instead of hanging. */
-    curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 60L);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, r->tls_verify ? 1L : 0L);
-    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, r->tls_verify ? 2L : 0L);
-    set_trusted_cas(h, r->ca_file);
-    if (r->auth_header) {
-        struct curl_slist *l = curl_slist_append(*headers, r->auth_header);
-        if (!l)
-            return -ENOMEM;
-        *headers = l;
-    }
-    return 0;
-}
-
 static char *header_dup(CURL *h, const char *name)
 {
     struct curl_header *hdr = NULL;
@@ -175,7 +108,7 @@ static CURLcode get_once(struct registry *r, const char *path, const char *accep
     _cleanup_free_ char *url = registry_url(r, path);
     _cleanup_free_ char *accept_hdr = NULL;
     struct curl_slist *headers = NULL;
-    struct membuf body = {0};
+    struct http_body body = {.max = MANIFEST_MAX};
     CURL *h = r->easy;
 
     if (!url || (accept && asprintf(&accept_hdr, "Accept: %s", accept) < 0))
@@ -187,7 +120,7 @@ static CURLcode get_once(struct registry *r, const char *path, const char *accep
         headers = curl_slist_append(headers, accept_hdr);
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, membuf_write);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, http_body_write);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
     CURLcode rc = curl_easy_perform(h);
     curl_slist_free_all(headers);

@@ -63,11 +63,6 @@ int registry_get(struct registry *r, const char *path, const char *accept,
 /* The URL of path under the registry's /v2/ (after the scheme is known). */
 char *registry_url(const struct registry *r, const char *path);
 
-/* Sets the options every request of r shares on h: TLS verification,
- * redirects, user agent, timeouts. headers is appended with the
- * Authorization header when r has one; the caller frees the list. */
-int registry_easy_setup(const struct registry *r, CURL *h, struct curl_slist **headers);
-
 /* The error line for a non-success status: "unauthorized", "not found",
  * with the registry's own error message when it sent a JSON one. */
 int registry_status_error(const struct registry *r, const char *what,

@@ -4,6 +4,7 @@
  * ignores the range (a 200 instead of a 206). Nothing that fails its digest
  * is named in the store: the writer is aborted. */
 #include "image/registry.h"
+#include "image/http.h"
 
 #include "base/cleanup.h"
 #include "image/image.h"
