@@ -6,6 +6,8 @@
 #include "image/image.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <string.h>
 #include <unistd.h>
@@ -37,7 +39,9 @@ int cell_cmd_load(const struct cell_cli_ctx *ctx, int argc, char **argv, cell_er
     _cleanup_strv_ char **loaded = NULL;
     if (cell_cli_store_open(ctx, &s, err) < 0)
         return -1;
-    int r = cell_image_load(s, o.input ? o.input : "-", &loaded, err);
+    int r = o.input && strcmp(o.input, "-") != 0
+                ? cell_image_load(s, o.input, &loaded, err)
+                : cell_image_load_fd(s, STDIN_FILENO, "standard input", &loaded, err);
     cell_image_store_close(s);
     for (char **p = loaded; r == 0 && !o.quiet && *p; p++) {
         _cleanup_free_ char *f = cell_image_ref_familiar(*p);
@@ -87,7 +91,9 @@ int cell_cmd_save(const struct cell_cli_ctx *ctx, int argc, char **argv, cell_er
         if (cell_strv_push(&images, args.argv[i]) < 0)
             r = cell_error(err, ENOMEM, "save");
     if (r == 0)
-        r = cell_image_save(s, o.output ? o.output : "-", images, fmt, err);
+        r = o.output && strcmp(o.output, "-") != 0
+                ? cell_image_save(s, o.output, images, fmt, err)
+                : cell_image_save_fd(s, STDOUT_FILENO, "standard output", images, fmt, err);
     cell_image_store_close(s);
     return r < 0 ? -1 : 0;
 }
@@ -99,11 +105,21 @@ int cell_cmd_import(const struct cell_cli_ctx *ctx, int argc, char **argv, cell_
         return args.help ? 0 : -1;
     if (cell_cli_nargs(ctx, &args, 1, 2, err) < 0)
         return -1;
+    const char *tarball = args.argv[0], *name = args.argc > 1 ? args.argv[1] : NULL;
+    /* As Docker: a bad name is reported before the file is looked at. */
+    struct cell_image_ref ref = {0};
+    if (name && cell_image_ref_parse(name, &ref, err) < 0)
+        return -1;
+    cell_image_ref_clear(&ref);
+    bool in = strcmp(tarball, "-") == 0;
+    _cleanup_close_ int fd = in ? -1 : open(tarball, O_RDONLY | O_CLOEXEC);
+    if (!in && fd < 0)
+        return cell_error(err, errno, "import: open %s", tarball);
     struct cell_image_store *s = NULL;
     _cleanup_free_ char *id = NULL;
     if (cell_cli_store_open(ctx, &s, err) < 0)
         return -1;
-    int r = cell_image_import(s, args.argv[0], args.argc > 1 ? args.argv[1] : NULL, &id, err);
+    int r = cell_image_import(s, in ? STDIN_FILENO : fd, tarball, name, &id, err);
     cell_image_store_close(s);
     if (r == 0)
         printf("%s\n", id);

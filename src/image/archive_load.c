@@ -189,7 +189,7 @@ static int read_member(struct load *l, struct archive *a, struct archive_entry *
     return read_to_memory(a, e, m, err);
 }
 
-static int read_tar(struct load *l, const char *path, cell_err_t *err)
+static int read_tar(struct load *l, int fd, const char *what, cell_err_t *err)
 {
     struct archive *a = archive_read_new();
     if (!a)
@@ -198,13 +198,11 @@ static int read_tar(struct load *l, const char *path, cell_err_t *err)
     archive_read_support_format_tar(a);
     int r = 0, ar;
     struct archive_entry *e;
-    /* libarchive reads standard input for a NULL name. */
-    const char *file = strcmp(path, "-") == 0 ? NULL : path;
-    if (archive_read_open_filename(a, file, 128 * 1024) != ARCHIVE_OK)
-        r = cell_error(err, 0, "open %s: %s", path, archive_error_string(a));
+    if (archive_read_open_fd(a, fd, 128 * 1024) != ARCHIVE_OK)
+        r = cell_error(err, 0, "open %s: %s", what, archive_error_string(a));
     while (r == 0 && (ar = archive_read_next_header(a, &e)) != ARCHIVE_EOF) {
         if (ar < ARCHIVE_WARN)
-            r = cell_error(err, 0, "read %s: %s", path, archive_error_string(a));
+            r = cell_error(err, 0, "read %s: %s", what, archive_error_string(a));
         else
             r = read_member(l, a, e, err);
     }
@@ -409,18 +407,44 @@ static int interpret(struct load *l, cell_err_t *err)
     return r;
 }
 
-int cell_image_load(struct cell_image_store *s, const char *path, char ***loaded, cell_err_t *err)
+/* After the blobs are in: the names and records, handed out on success. */
+static int load_finish(struct load *l, char ***loaded, cell_err_t *err)
+{
+    int r = interpret(l, err);
+    if (r == 0 && loaded)
+        *loaded = TAKE_PTR(l->loaded);
+    load_free(l);
+    return r;
+}
+
+int cell_image_load_fd(struct cell_image_store *s, int fd, const char *what, char ***loaded,
+                       cell_err_t *err)
 {
     struct load l = {.store = s};
+    int r = read_tar(&l, fd, what, err);
+    if (r < 0) {
+        load_free(&l);
+        return cell_error_prepend(err, "load %s", what);
+    }
+    return load_finish(&l, loaded, err) < 0 ? cell_error_prepend(err, "load %s", what) : 0;
+}
+
+int cell_image_load(struct cell_image_store *s, const char *path, char ***loaded, cell_err_t *err)
+{
     struct stat st;
-    bool in = strcmp(path, "-") == 0;
-    int r = !in && stat(path, &st) < 0 ? cell_error(err, errno, "%s", path) : 0;
-    if (r == 0)
-        r = !in && S_ISDIR(st.st_mode) ? read_dir(&l, path, err) : read_tar(&l, path, err);
-    if (r == 0)
-        r = interpret(&l, err);
-    if (r == 0 && loaded)
-        *loaded = TAKE_PTR(l.loaded);
-    load_free(&l);
-    return r < 0 ? cell_error_prepend(err, "load %s", path) : 0;
+    if (stat(path, &st) < 0)
+        return cell_error(err, errno, "load %s", path);
+    if (!S_ISDIR(st.st_mode)) {
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            return cell_error(err, errno, "load %s", path);
+        return cell_image_load_fd(s, fd, path, loaded, err);
+    }
+    struct load l = {.store = s};
+    int r = read_dir(&l, path, err);
+    if (r < 0) {
+        load_free(&l);
+        return cell_error_prepend(err, "load %s", path);
+    }
+    return load_finish(&l, loaded, err) < 0 ? cell_error_prepend(err, "load %s", path) : 0;
 }

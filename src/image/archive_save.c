@@ -213,44 +213,48 @@ static int open_writer(struct save *sv, int fd, cell_err_t *err)
     return 0;
 }
 
-/* The archive goes to a temporary file renamed into place, or to standard
- * output for "-". */
-static int open_output(const char *path, char **tmp, cell_err_t *err)
+/* One archive of the images on fd; what names it in errors. */
+static int save_to(struct cell_image_store *s, int fd, const char *what, char *const *images,
+                   enum cell_image_archive_format format, cell_err_t *err)
 {
-    if (strcmp(path, "-") == 0) {
-        int fd = dup(STDOUT_FILENO);
-        return fd < 0 ? cell_error(err, errno, "standard output") : fd;
-    }
-    if (asprintf(tmp, "%s.tmp-%d", path, getpid()) < 0) {
-        *tmp = NULL;
-        return cell_error(err, ENOMEM, "save");
-    }
-    int fd = open(*tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    return fd < 0 ? cell_error(err, errno, "create %s", path) : fd;
-}
-
-int cell_image_save(struct cell_image_store *s, const char *path, char *const *images,
-                    enum cell_image_archive_format format, cell_err_t *err)
-{
-    _cleanup_free_ char *tmp = NULL;
     if (!images || !images[0])
         return cell_error(err, 0, "save: no image given");
-    _cleanup_close_ int fd = open_output(path, &tmp, err);
-    if (fd < 0)
-        return -1;
-    struct save sv = {.store = s, .path = path};
+    struct save sv = {.store = s, .path = what};
     int r = open_writer(&sv, fd, err);
     if (r == 0)
         r = save_all(&sv, images, format == CELL_IMAGE_ARCHIVE_DOCKER, err);
     if (r == 0 && archive_write_close(sv.a) != ARCHIVE_OK)
-        r = cell_error(err, 0, "write %s: %s", path, archive_error_string(sv.a));
+        r = cell_error(err, 0, "write %s: %s", what, archive_error_string(sv.a));
     if (sv.a)
         archive_write_free(sv.a);
     json_decref(sv.written);
     json_decref(sv.list);
-    if (r == 0 && tmp && rename(tmp, path) < 0)
+    return r;
+}
+
+int cell_image_save_fd(struct cell_image_store *s, int fd, const char *what, char *const *images,
+                       enum cell_image_archive_format format, cell_err_t *err)
+{
+    return save_to(s, fd, what, images, format, err);
+}
+
+/* To a temporary file renamed into place: a failed save leaves no half
+ * archive under the name. */
+int cell_image_save(struct cell_image_store *s, const char *path, char *const *images,
+                    enum cell_image_archive_format format, cell_err_t *err)
+{
+    _cleanup_free_ char *tmp = NULL;
+    if (asprintf(&tmp, "%s.tmp-%d", path, getpid()) < 0) {
+        tmp = NULL;
+        return cell_error(err, ENOMEM, "save");
+    }
+    _cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return cell_error(err, errno, "create %s", path);
+    int r = save_to(s, fd, path, images, format, err);
+    if (r == 0 && rename(tmp, path) < 0)
         r = cell_error(err, errno, "rename %s to %s", tmp, path);
-    if (r < 0 && tmp)
+    if (r < 0)
         unlink(tmp);
     return r;
 }

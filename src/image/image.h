@@ -291,13 +291,25 @@ enum cell_image_archive_format {
  * for nameless images. */
 int cell_image_load(struct cell_image_store *s, const char *path, char ***loaded, cell_err_t *err);
 
-/* `save`: writes the images (names or IDs) to path as one archive; with
- * docker format, layers as uncompressed tars as `docker save` writes. */
+/* The same from an archive read from fd (a pipe will do); what names the
+ * stream in errors ("standard input"). fd stays open. */
+int cell_image_load_fd(struct cell_image_store *s, int fd, const char *what, char ***loaded,
+                       cell_err_t *err);
+
+/* `save`: writes the images (names or IDs) to path as one archive (a
+ * temporary file renamed into place); with docker format, layers as
+ * uncompressed tars as `docker save` writes. */
 int cell_image_save(struct cell_image_store *s, const char *path, char *const *images,
                     enum cell_image_archive_format format, cell_err_t *err);
 
-/* `import`: a plain root filesystem tarball (any compression) becomes a
- * one-layer image named name (may be NULL: found by ID only). id_out (may
- * be NULL) receives the image ID. */
-int cell_image_import(struct cell_image_store *s, const char *tarball, const char *name,
+/* The same archive written to fd (standard output, a pipe); what names it
+ * in errors. fd stays open. */
+int cell_image_save_fd(struct cell_image_store *s, int fd, const char *what, char *const *images,
+                       enum cell_image_archive_format format, cell_err_t *err);
+
+/* `import`: a plain root filesystem tarball (any compression) read from fd
+ * becomes a one-layer image named name (may be NULL: found by ID only).
+ * tarball names the source in the image's history and in errors. id_out
+ * (may be NULL) receives the image ID. fd stays open. */
+int cell_image_import(struct cell_image_store *s, int fd, const char *tarball, const char *name,
                       char **id_out, cell_err_t *err);

@@ -74,18 +74,16 @@ static char *import_config(const char *diff_id, const char *source)
     return text;
 }
 
-int cell_image_import(struct cell_image_store *s, const char *tarball, const char *name,
+int cell_image_import(struct cell_image_store *s, int fd, const char *tarball, const char *name,
                       char **id_out, cell_err_t *err)
 {
     struct cell_image_ref ref = {0};
     if (name && cell_image_ref_parse(name, &ref, err) < 0)
         return -1;
-    bool stdin_ = strcmp(tarball, "-") == 0;
-    _cleanup_close_ int fd = stdin_ ? dup(STDIN_FILENO) : open(tarball, O_RDONLY | O_CLOEXEC);
     char diff_id[CELL_IMAGE_DIGEST_SIZE], manifest[CELL_IMAGE_DIGEST_SIZE];
     _cleanup_free_ char *config = NULL;
-    int r = fd < 0 ? cell_error(err, errno, "open %s", tarball) : 0;
-    if (r == 0 && image_layer_store(s, fd, diff_id, err) < 0)
+    int r = 0;
+    if (image_layer_store(s, fd, diff_id, err) < 0)
         r = cell_error_prepend(err, "import %s", tarball);
     if (r == 0 && !(config = import_config(diff_id, tarball)))
         r = cell_error(err, ENOMEM, "config");
