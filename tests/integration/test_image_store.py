@@ -417,3 +417,19 @@ def test_gc_waits_for_a_writer_in_progress(cell, test_dir):
     assert info["Id"] == new_id.decode().strip()
     assert cell.blobs() == {info["Digest"][7:], info["Id"][7:], info["Layers"][0]["Digest"][7:]}
     check_blobs_verified(cell)
+
+
+def test_import_save_and_load_through_pipes(cell, test_dir):
+    """`import -`, `save` to standard output and `load` from standard input,
+    as `cat x.tar | cell import - name` and `cell save a | cell load` run."""
+    tb = small_tarball(os.path.join(test_dir, "p.tar"), {"p": b"P" * 100})
+    with open(tb, "rb") as f:
+        image_id = cell.run("import", "-", "piped:1", input=f.read()).stdout.decode().strip()
+    assert cell.inspect("piped:1")["Id"] == image_id
+    saved = cell.run("save", "piped:1")
+    assert saved.returncode == 0, saved.stderr.decode()
+    other = Cell(cell.path, os.path.join(test_dir, "other-root"))
+    p = other.run("load", input=saved.stdout)
+    assert p.returncode == 0, p.stderr.decode()
+    assert p.stdout.decode() == "Loaded image: piped:1\n"
+    assert other.inspect("piped:1")["Id"] == image_id
