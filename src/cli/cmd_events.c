@@ -5,6 +5,7 @@
 #include "cli/commands.h"
 
 #include "cli/output.h"
+#include "base/units.h"
 #include "runtime/runtime.h"
 
 #include <errno.h>
@@ -26,19 +27,14 @@ const struct cli_option cli_events_options[] = {
 };
 
 /* A Go duration of one unit: "5s", "250ms", "1.5s", "2m". */
+/* A Go duration ("5s", "500ms", "1m") of at least 1 ms and at most a day. */
 static int parse_interval(const char *s, unsigned *ms)
 {
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    double scale = !strcmp(end, "ms")  ? 1
-                   : !strcmp(end, "s") ? 1000
-                   : !strcmp(end, "m") ? 60000
-                                       : 0;
-    if (end == s || errno || scale == 0 || v <= 0 || v * scale > 86400000.0)
+    int64_t ns;
+    if (cell_duration_parse(s, &ns) < 0 || ns < 1000000 || ns > 86400000000000LL)
         return -1;
-    *ms = (unsigned)(v * scale);
-    return *ms ? 0 : -1;
+    *ms = (unsigned)(ns / 1000000);
+    return 0;
 }
 
 static int print_event(json_t *event, void *data)

@@ -4,6 +4,7 @@
 #include "cli/commands.h"
 
 #include "base/cleanup.h"
+#include "base/units.h"
 #include "runtime/runtime.h"
 
 #include <ctype.h>
@@ -49,29 +50,6 @@ const struct cli_option cli_update_options[] = {
 
 /* "-1", "1024", "256m", "1.5g", "64MiB": binary multiples, as runc's
  * (docker's RAMInBytes). */
-static int parse_size(const char *s, int64_t *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (end == s || errno || (v < 0 && v != -1))
-        return -1;
-    static const char units[] = "bkmgtp";
-    const char *u = *end ? strchr(units, tolower((unsigned char)*end)) : units;
-    if (!u)
-        return -1;
-    if (*end)
-        end++;
-    if (*end && strcasecmp(end, "b") && strcasecmp(end, "ib"))
-        return -1;
-    for (const char *p = units; p < u; p++)
-        v *= 1024;
-    if (v > (double)INT64_MAX)
-        return -1;
-    *out = (int64_t)v;
-    return 0;
-}
-
 static int parse_i64(const char *s, int64_t *out)
 {
     char *end;
@@ -90,7 +68,7 @@ static int set_num(json_t *res, const char *group, const char *key, const char *
     int64_t v;
     if (!value)
         return 0;
-    if ((size ? parse_size(value, &v) : parse_i64(value, &v)) < 0)
+    if ((size ? cell_size_parse(value, &v) : parse_i64(value, &v)) < 0)
         return cell_error(err, 0, "update: invalid value \"%s\" for --%s", value, flag);
     json_t *g = json_object_get(res, group);
     if (!g)
