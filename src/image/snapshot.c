@@ -13,9 +13,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define SNAPSHOT_FILE "image"
@@ -56,8 +58,26 @@ static int make_dirs(int dfd, cell_err_t *err)
     return 0;
 }
 
+/* The lower dirs, top layer first (overlay's order); the snapshot's empty
+ * dir for an image without layers. */
+static int lower_path(const char *dir, const char *layers_dir, const struct cell_image *img,
+                      size_t k, char *path, size_t len)
+{
+    size_t n = img->manifest.nlayers;
+    if (n == 0)
+        return snprintf(path, len, "%s/empty", dir);
+    return snprintf(path, len, "%s/%s", layers_dir, image_digest_hex(img->chain_ids[n - 1 - k]));
+}
+
+static size_t lower_count(const struct cell_image *img)
+{
+    return img->manifest.nlayers ? img->manifest.nlayers : 1;
+}
+
 /* The new mount API takes the lower layers one by one ("lowerdir+", Linux
- * 6.8), so no option string limits how many an image may have. */
+ * 6.8), so no option string limits how many an image may have. Returns
+ * -EINVAL before anything is configured when the kernel does not know
+ * lowerdir+, so that the caller can take the classic path. */
 static int mount_new_api(const char *dir, const char *layers_dir, const struct cell_image *img,
                          cell_err_t *err)
 {
@@ -65,16 +85,11 @@ static int mount_new_api(const char *dir, const char *layers_dir, const struct c
     if (fs < 0)
         return cell_error(err, errno, "fsopen overlay");
     char path[PATH_MAX];
-    for (size_t i = img->manifest.nlayers; i-- > 0;) {
-        snprintf(path, sizeof path, "%s/%s", layers_dir, image_digest_hex(img->chain_ids[i]));
+    for (size_t k = 0; k < lower_count(img); k++) {
+        lower_path(dir, layers_dir, img, k, path, sizeof path);
         if (fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir+", path, 0) < 0)
-            return cell_error(err, errno, "overlay lower layer %s (lowerdir+ needs Linux 6.8)",
-                              path);
-    }
-    if (img->manifest.nlayers == 0) {
-        snprintf(path, sizeof path, "%s/empty", dir);
-        if (fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir+", path, 0) < 0)
-            return cell_error(err, errno, "overlay lower dir %s", path);
+            return k == 0 && errno == EINVAL ? -EINVAL
+                                             : cell_error(err, errno, "overlay lower dir %s", path);
     }
     snprintf(path, sizeof path, "%s/upper", dir);
     int r = fsconfig(fs, FSCONFIG_SET_STRING, "upperdir", path, 0);
@@ -92,6 +107,66 @@ static int mount_new_api(const char *dir, const char *layers_dir, const struct c
     return 0;
 }
 
+/* Kernels before 6.8: one "lowerdir=a:b:c" option, which mount(2) limits
+ * to a page (4096 bytes) and fsconfig to 256 bytes. Each lower dir gets a
+ * short link in the snapshot (l/0 is the top layer), and the mount runs
+ * in a child whose working directory is the snapshot, so every path in
+ * the option is relative and a few bytes long: about 600 layers fit,
+ * more than overlay's own limit of 500. */
+static int write_lower_links(int dfd, const char *dir, const char *layers_dir,
+                             const struct cell_image *img, cell_err_t *err)
+{
+    if (mkdirat(dfd, "l", 0700) < 0 && errno != EEXIST)
+        return cell_error(err, errno, "mkdir %s/l", dir);
+    char target[PATH_MAX], link[32];
+    for (size_t k = 0; k < lower_count(img); k++) {
+        lower_path(dir, layers_dir, img, k, target, sizeof target);
+        snprintf(link, sizeof link, "l/%zu", k);
+        if (symlinkat(target, dfd, link) < 0 && errno != EEXIST)
+            return cell_error(err, errno, "link %s/%s", dir, link);
+    }
+    return 0;
+}
+
+static char *classic_options(const struct cell_image *img)
+{
+    size_t n = lower_count(img), len = sizeof "lowerdir=,upperdir=upper,workdir=work" + n * 8;
+    char *opts = malloc(len);
+    if (!opts)
+        return NULL;
+    size_t off = (size_t)snprintf(opts, len, "lowerdir=");
+    for (size_t k = 0; k < n; k++)
+        off += (size_t)snprintf(opts + off, len - off, "%sl/%zu", k ? ":" : "", k);
+    snprintf(opts + off, len - off, ",upperdir=upper,workdir=work");
+    return opts;
+}
+
+static int mount_classic(const char *dir, const char *layers_dir, const struct cell_image *img,
+                         cell_err_t *err)
+{
+    _cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return cell_error(err, errno, "open %s", dir);
+    if (write_lower_links(dfd, dir, layers_dir, img, err) < 0)
+        return -1;
+    _cleanup_free_ char *opts = classic_options(img);
+    if (!opts)
+        return cell_error(err, ENOMEM, "overlay for %s", dir);
+    if (strlen(opts) >= 4096)
+        return cell_error(err, E2BIG, "overlay for %s: %zu layers", dir, lower_count(img));
+    /* A child changes directory, not this process (a library may not). */
+    pid_t pid = fork();
+    if (pid < 0)
+        return cell_error(err, errno, "fork");
+    if (pid == 0)
+        _exit(fchdir(dfd) < 0 || mount("overlay", "merged", "overlay", 0, opts) < 0 ? errno : 0);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    int e = WIFEXITED(status) ? WEXITSTATUS(status) : EIO;
+    return e ? cell_error(err, e, "mount overlay on %s/merged", dir) : 0;
+}
+
 static int mount_overlay(struct cell_image_store *s, const char *name, const struct cell_image *img,
                          char **merged, cell_err_t *err)
 {
@@ -99,7 +174,10 @@ static int mount_overlay(struct cell_image_store *s, const char *name, const str
     if (asprintf(&dir, "%s/snapshots/%s", s->root, name) < 0 ||
         asprintf(&layers, "%s/layers", s->root) < 0)
         return cell_error(err, ENOMEM, "snapshot");
-    if (mount_new_api(dir, layers, img, err) < 0)
+    int r = mount_new_api(dir, layers, img, err);
+    if (r == -EINVAL)
+        r = mount_classic(dir, layers, img, err);
+    if (r < 0)
         return -1;
     if (merged && asprintf(merged, "%s/merged", dir) < 0)
         return cell_error(err, ENOMEM, "snapshot");

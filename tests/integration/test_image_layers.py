@@ -392,3 +392,29 @@ def test_implicit_parent_keeps_the_lower_layers_mode_and_owner(cell, test_dir):
         assert (stat.S_IMODE(st.st_mode), st.st_uid) == (0o755, 0)
     finally:
         cell.ok("rootfs", "rm", "s2")
+
+
+def test_image_of_128_layers_mounts(cell, test_dir):
+    """128 layers: past what one lowerdir= option of full paths holds
+    (kernels before 6.8 have no lowerdir+). Each layer adds a file and
+    overwrites /top; the top layer's /top wins, the first layer's file is
+    there, and a file the 64th layer deleted is gone."""
+    layers = []
+    for i in range(128):
+        entries = [entry(f"f{i}", f"{i}".encode()), entry("top", f"{i}".encode())]
+        if i == 64:
+            entries.append(entry(".wh.f10", b""))
+        layers.append(layer_tar(entries))
+    cell.ok("load", "-i", docker_archive(os.path.join(test_dir, "deep.tar"), layers, "deep:1"))
+    merged = cell.ok("rootfs", "create", "deep", "deep:1").strip()
+    try:
+        assert read(os.path.join(merged, "top")) == b"127"
+        assert read(os.path.join(merged, "f0")) == b"0"
+        assert read(os.path.join(merged, "f127")) == b"127"
+        assert not os.path.exists(os.path.join(merged, "f10"))
+        assert len([n for n in os.listdir(merged) if n.startswith("f")]) == 127
+        with open(os.path.join(merged, "new"), "w") as f:
+            f.write("upper")
+    finally:
+        cell.ok("rootfs", "rm", "deep")
+    assert not mounts_mentioning(test_dir)
