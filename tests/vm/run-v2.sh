@@ -9,8 +9,10 @@
 # built here into a temporary directory: busybox-static as /init plus the 9p,
 # virtio and overlay modules. The host's / is shared read-only over virtio-9p
 # and becomes the guest's root, so every host path (this repo, /usr/bin/python3,
-# build/cell-runtime) is at the same place in the guest. Writable in the guest,
-# on tmpfs and lost at power-off: /tmp, /var/tmp, /run, /dev/shm (and the whole
+# build/cell-runtime) is at the same place in the guest. Writable in the guest
+# and lost at power-off: /tmp and /var/tmp on an ext4 scratch disk (a sparse
+# file here, as a real host's disk: tmpfs before 6.6 has no user xattrs, and
+# no suid restriction applies), /run and /dev/shm on tmpfs (and the whole
 # root with --overlay). /sys/fs/cgroup is a cgroup2 mount and nothing else,
 # with every controller enabled in the root's cgroup.subtree_control (as
 # systemd does).
@@ -46,7 +48,7 @@
 # Environment: VERBOSE=1 (kernel messages at loglevel 7, init's progress and
 # qemu's own messages on stderr, plus timings), CELL_VM_TIMEOUT, CELL_VM_KERNEL
 # (a vmlinuz; its modules must be in /lib/modules/<version>), CELL_VM_MEM (2G),
-# CELL_VM_SMP (2), CELL_VM_9P_CACHE (loose; or mmap, none), CELL_VM_QEMU_ARGS
+# CELL_VM_DISK (16G, the sparse scratch disk), CELL_VM_SMP (2), CELL_VM_9P_CACHE (loose; or mmap, none), CELL_VM_QEMU_ARGS
 # (extra qemu arguments, split on spaces), CELL_VM_SYSTEMD_ARGS (extra
 # arguments for systemd with --systemd, split on spaces), CELL_VM_KEEP=1 (keep the temporary
 # directory and print its path), CELL_VM_MERGE (1: the command's stderr
@@ -202,7 +204,8 @@ add_mod() { # $1: path relative to $moddir, as in modules.dep
 	for d in ${dep_of[$1]}; do add_mod "$d"; done
 	order+=("$1")
 }
-for want in virtio_pci 9pnet_virtio 9p overlay; do
+# ext4 asks for a crc32c driver at mount time (a soft dependency).
+for want in virtio_pci 9pnet_virtio 9p overlay virtio_blk crc32c_generic ext4; do
 	path=
 	for m in "${!dep_of[@]}"; do
 		case ${m##*/} in "$want.ko"|"$want.ko.xz"|"$want.ko.zst"|"$want.ko.gz") path=$m; break ;; esac
@@ -241,6 +244,12 @@ for m in "${order[@]}"; do
 	echo "${base%.ko*}" >>"$root/modules/order"
 done
 
+# The scratch disk for /tmp and /var/tmp: sparse, formatted here (the guest
+# mounts it with noinit_itable, so nothing zeroes inode tables under TCG).
+command -v mke2fs >/dev/null || die "mke2fs not found (apt-get install e2fsprogs)"
+truncate -s "${CELL_VM_DISK:-16G}" "$tmp/scratch.img" || die "cannot make $tmp/scratch.img"
+mke2fs -q -F -t ext4 "$tmp/scratch.img" || die "mke2fs $tmp/scratch.img failed"
+
 # Quote for a POSIX shell: 'it'\''s'
 q() { local s=${1//\'/\'\\\'\'}; printf "'%s'" "$s"; }
 
@@ -265,7 +274,7 @@ q() { local s=${1//\'/\'\\\'\'}; printf "'%s'" "$s"; }
 	echo "SYSTEMD_ARGS=$(q "${CELL_VM_SYSTEMD_ARGS:-}")"
 	echo "VERBOSE=$(q "$verbose")"
 	echo "MERGE=$(q "$merge")"
-	# A working directory under a path the guest covers with tmpfs (a
+	# A working directory under a path the guest covers (a
 	# checkout in /tmp, as CI may make) is carried over on top of it.
 	case $cwd in /tmp/*|/var/tmp/*|/run/*) echo "KEEP=$(q "$cwd")" ;; *) echo "KEEP=" ;; esac
 } >"$root/vm.conf"
@@ -306,8 +315,12 @@ R=/newroot
 if [ -n "$KEEP" ]; then
 	mkdir -p /keep && mount --bind "$R$KEEP" /keep || fail "keep $KEEP"
 fi
+# virtio_blk probes the disk asynchronously.
+n=0; while [ ! -b /dev/vda ] && [ $n -lt 100 ]; do sleep 0.05; n=$((n + 1)); done
+mkdir -p /scratch && mount -t ext4 -o noinit_itable /dev/vda /scratch || fail "mount scratch disk"
 for d in tmp var/tmp; do
-	mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs "$R/$d" || fail "tmpfs on /$d"
+	mkdir -p "/scratch/$d" && chmod 1777 "/scratch/$d" && mount --bind "/scratch/$d" "$R/$d" ||
+		fail "scratch disk on /$d"
 done
 mount -t tmpfs -o mode=755,nosuid,nodev tmpfs "$R/run" || fail "tmpfs on /run"
 if [ -n "$KEEP" ]; then
@@ -463,6 +476,8 @@ timeout -k 5 "$timeout_s" qemu-system-x86_64 \
 	-fw_cfg name=etc/sercon-port,string=0 \
 	-fsdev local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap \
 	-device virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot \
+	-drive file="$tmp/scratch.img",if=none,id=scratch,format=raw,cache=unsafe \
+	-device virtio-blk-pci,drive=scratch \
 	${CELL_VM_QEMU_ARGS:-} \
 	</dev/null >"$tmp/qemu.log" 2>&1 &
 qpid=$!
