@@ -73,9 +73,13 @@ int registry_status_error(const struct registry *r, const char *what,
  * fetched from the realm for "repository:<repo>:pull". */
 int registry_auth_answer(struct registry *r, const char *challenge, cell_err_t *err);
 
-/* auth.c: "user:password" stored for host in the credentials file (cell's,
- * then Docker's ~/.docker/config.json), or NULL in *out when there is none. */
+/* auth_file.c: "user:password" stored for host in the credentials file
+ * (cell's, then Docker's ~/.docker/config.json), or NULL in *out when there
+ * is none. */
 int registry_auth_lookup(const char *auth_file, const char *host, char **out, cell_err_t *err);
+/* Stores "user:password" for key (cell_image_auth_key) in auth_file (NULL:
+ * the default), replacing what was there for the registry. */
+int registry_auth_store(const char *auth_file, const char *key, const char *creds, cell_err_t *err);
 
 /* registry_blob.c: downloads the blobs not yet in the store, at most
  * opts->parallel at once, each streamed through the store's blob writer
