@@ -19,9 +19,6 @@
 
 const char *cell_cgroup_mountpoint = "/sys/fs/cgroup";
 
-/* The parent of default and relative paths. */
-#define CELL_PARENT "/cell"
-
 static const char *const layout_names[] = {
     [CELL_CGROUP_V1] = "v1",
     [CELL_CGROUP_HYBRID] = "hybrid",
@@ -110,54 +107,6 @@ int cell_cgroup_resolve_path(const char *cgroups_path, const char *id, char **ou
                           "linux.cgroupsPath \"%s\": not a cgroup below the root", cgroups_path);
     *out = strdup(buf);
     return *out ? 0 : cell_error(err, ENOMEM, "cgroup path");
-}
-
-unsigned cg_keep(const struct cell_cgroup *cg, unsigned kept)
-{
-    return strncmp(cg->path, CELL_PARENT "/", strlen(CELL_PARENT) + 1) == 0 ? 0 : kept;
-}
-
-/* --- hierarchies --- */
-
-struct cell_cgroup_hier *cell_cgroup_add_hier(struct cell_cgroup *cg, const char *name,
-                                              const char *fstype, const char *options,
-                                              const char *host_dir)
-{
-    struct cell_cgroup_hier *hiers = realloc(cg->hiers, (cg->n_hiers + 1) * sizeof *hiers);
-    if (!hiers)
-        return NULL;
-    cg->hiers = hiers;
-    struct cell_cgroup_hier *h = &hiers[cg->n_hiers];
-    *h = (struct cell_cgroup_hier){
-        .name = strdup(name),
-        .fstype = strdup(fstype),
-        .options = options ? strdup(options) : NULL,
-        .host_dir = strdup(host_dir),
-    };
-    cg->n_hiers++;
-    if (!h->name || !h->fstype || (options && !h->options) || !h->host_dir)
-        return NULL; /* freed with cg */
-    return h;
-}
-
-char *cell_cgroup_hier_root(const struct cell_cgroup *cg, const struct cell_cgroup_hier *h)
-{
-    size_t dl = strlen(h->host_dir), pl = strlen(cg->path);
-    if (dl < pl || strcmp(h->host_dir + dl - pl, cg->path))
-        return NULL;
-    return strndup(h->host_dir, dl - pl);
-}
-
-bool cell_cgroup_hier_has(const struct cell_cgroup_hier *h, const char *controller)
-{
-    size_t n = strlen(controller);
-    for (const char *p = h->options; p && *p;) {
-        size_t len = strcspn(p, ",");
-        if (len == n && !strncmp(p, controller, n))
-            return true;
-        p += len + (p[len] == ',');
-    }
-    return false;
 }
 
 /* Super options that are not controllers (cgroup1_show_options). */
@@ -313,20 +262,36 @@ int cell_cgroup_build(enum cell_cgroup_layout layout, const char *mountinfo,
     return 0;
 }
 
-int cell_cgroup_new(const char *cgroups_path, const char *id, struct cell_cgroup **out,
-                    cell_err_t *err)
+/* The systemd driver: systemd makes the cgroup (as the unit), the
+ * layout's driver does the rest in it. */
+static void use_systemd(struct cell_cgroup *cg, char *unit)
+{
+    cg->unit = unit;
+    cg->fs = cg->ops;
+    cg->ops = &cell_cgroup_systemd_ops;
+}
+
+int cell_cgroup_new(const char *cgroups_path, const char *id, bool systemd,
+                    struct cell_cgroup **out, cell_err_t *err)
 {
     enum cell_cgroup_layout layout;
     int r = cell_cgroup_detect_layout(&layout, err);
     if (r < 0)
         return r;
-    _cleanup_free_ char *mountinfo = NULL;
+    _cleanup_free_ char *mountinfo = NULL, *sd_path = NULL, *unit = NULL;
     if (layout != CELL_CGROUP_V2) {
         r = cell_read_file_at(AT_FDCWD, "/proc/self/mountinfo", &mountinfo, NULL);
         if (r < 0)
             return cell_error(err, -r, "read /proc/self/mountinfo");
     }
-    return cell_cgroup_build(layout, mountinfo, cgroups_path, id, out, err);
+    if (systemd && (r = cell_cgroup_systemd_path(cgroups_path, id, &sd_path, &unit, err)) < 0)
+        return r;
+    if ((r = cell_cgroup_build(layout, mountinfo, systemd ? sd_path : cgroups_path, id, out, err)) <
+        0)
+        return r;
+    if (systemd)
+        use_systemd(*out, TAKE_PTR(unit));
+    return 0;
 }
 
 /* --- state --- */
@@ -342,8 +307,8 @@ json_t *cell_cgroup_to_json(const struct cell_cgroup *cg)
             json_object_set_new(o, "options", json_string(h->options));
         json_array_append_new(hiers, o);
     }
-    json_t *o = json_pack("{s:s, s:s, s:o}", "layout", cell_cgroup_layout_name(cg->layout),
-                          "path", cg->path, "hiers", hiers);
+    json_t *o = json_pack("{s:s, s:s, s:o}", "layout", cell_cgroup_layout_name(cg->layout), "path",
+                          cg->path, "hiers", hiers);
     if (o && cg->unit)
         json_object_set_new(o, "systemd_unit", json_string(cg->unit));
     return o;
@@ -368,16 +333,22 @@ int cell_cgroup_from_json(json_t *obj, struct cell_cgroup **out, cell_err_t *err
 {
     const char *layout = NULL, *path = NULL, *unit = NULL;
     json_t *hiers = NULL;
-    if (json_unpack(obj, "{s:s, s:s, s:o, s?s}", "layout", &layout, "path", &path, "hiers",
-                    &hiers, "systemd_unit", &unit) < 0 ||
+    if (json_unpack(obj, "{s:s, s:s, s:o, s?s}", "layout", &layout, "path", &path, "hiers", &hiers,
+                    "systemd_unit", &unit) < 0 ||
         !json_is_array(hiers))
         return cell_error(err, EINVAL, "cgroup state: expected layout, path and hiers");
     _cleanup_cgroup_ struct cell_cgroup *cg = calloc(1, sizeof *cg);
-    if (!cg || !(cg->path = strdup(path)) || (unit && !(cg->unit = strdup(unit))))
+    if (!cg || !(cg->path = strdup(path)))
         return cell_error(err, ENOMEM, "cgroup state");
     if (layout_from_name(layout, &cg->layout) < 0)
         return cell_error(err, EINVAL, "cgroup state: unknown layout \"%s\"", layout);
     cg->ops = ops_for(cg->layout);
+    if (unit) {
+        char *copy = strdup(unit);
+        if (!copy)
+            return cell_error(err, ENOMEM, "cgroup state");
+        use_systemd(cg, copy);
+    }
     size_t i;
     json_t *o;
     json_array_foreach(hiers, i, o)
@@ -409,16 +380,12 @@ void cell_cgroup_free(struct cell_cgroup *cg)
 
 int cell_cgroup_create(struct cell_cgroup *cg, const struct cell_resources *res, cell_err_t *err)
 {
-    /* systemd makes the directories first; create then finds them there */
-    int r = cg->unit ? cell_cgroup_systemd_start(cg, res, err) : 0;
-    if (r == 0 && (r = cg->ops->create(cg, res, err)) < 0 && cg->unit)
-        cell_cgroup_systemd_stop(cg, NULL);
-    return r;
+    return cg->ops->create(cg, res, err);
 }
 
 int cell_cgroup_after_clone(struct cell_cgroup *cg, cell_err_t *err)
 {
-    return cg->origin ? cell_cgroup_systemd_leave(cg, err) : 0;
+    return cg->ops->after_clone ? cg->ops->after_clone(cg, err) : 0;
 }
 
 int cell_cgroup_open_join_fds(struct cell_cgroup *cg, int **fds, size_t *n, int *clone_fd,
@@ -482,12 +449,9 @@ int cell_cgroup_check_driver(bool systemd, cell_err_t *err)
     return 0;
 }
 
-/* systemd first: it removes the scope's directories as it stops it; the
- * rmdir then takes what is left (v1 hierarchies systemd does not manage). */
 int cell_cgroup_destroy(struct cell_cgroup *cg, cell_err_t *err)
 {
-    int r = cg->unit ? cell_cgroup_systemd_stop(cg, err) : 0;
-    return r < 0 ? r : cg->ops->destroy(cg, err);
+    return cg->ops->destroy(cg, err);
 }
 
 /* cgroup.kill (v2, Linux 5.14) kills the whole subtree at once, forks

@@ -1,6 +1,8 @@
 /* Cgroups: one interface, a driver per layout (v1, hybrid = v1 controllers +
- * cgroup2 at /sys/fs/cgroup/unified, pure v2). The runtime core only calls
- * the functions below; the drivers fill struct cell_cgroup_ops. */
+ * cgroup2 at /sys/fs/cgroup/unified, pure v2), and the systemd driver
+ * (--systemd-cgroup), which has systemd make the cgroup and then works
+ * through the layout's driver. The runtime core only calls the functions
+ * below; the drivers fill struct cell_cgroup_ops. */
 #pragma once
 
 #include "base/error.h"
@@ -35,12 +37,13 @@ struct cell_cgroup {
     struct cell_cgroup_hier *hiers;
     size_t n_hiers;
     const struct cell_cgroup_ops *ops;
+    const struct cell_cgroup_ops *fs; /* the systemd driver's v1 or v2 driver; else NULL */
     char *unit;   /* --systemd-cgroup: the scope or slice systemd made it as; else NULL */
     char *origin; /* /proc/self/cgroup before the runtime joined its scope (not saved) */
 };
 
 struct cell_cgroup_ops {
-    const char *name; /* "v1" or "v2" */
+    const char *name; /* "v1", "v2" or "systemd" */
     /* mkdir the cgroup in every hierarchy (parents included) and write the
      * limits; on failure remove whatever this call made. */
     int (*create)(struct cell_cgroup *cg, const struct cell_resources *res, cell_err_t *err);
@@ -71,15 +74,19 @@ struct cell_cgroup_ops {
     json_t *(*stats)(struct cell_cgroup *cg, cell_err_t *err);
     /* rmdir in every hierarchy, children first; missing is success. */
     int (*destroy)(struct cell_cgroup *cg, cell_err_t *err);
+    /* In the parent right after the init is cloned (NULL: nothing to do). */
+    int (*after_clone)(struct cell_cgroup *cg, cell_err_t *err);
 };
 
 int cell_cgroup_detect_layout(enum cell_cgroup_layout *out, cell_err_t *err);
 const char *cell_cgroup_layout_name(enum cell_cgroup_layout layout); /* "v1", "hybrid", "v2" */
 
-/* Resolves the container's cgroup from linux.cgroupsPath (NULL: "/cell/<id>";
- * relative: under "/cell") for the host's layout. Makes nothing yet. */
-int cell_cgroup_new(const char *cgroups_path, const char *id, struct cell_cgroup **out,
-                    cell_err_t *err);
+/* Resolves the container's cgroup from linux.cgroupsPath for the host's
+ * layout. Makes nothing yet. cgroupfs: NULL is "/cell/<id>", a relative
+ * path goes under "/cell". systemd: "slice:prefix:name" (NULL:
+ * "system.slice:cell:<id>") names the unit systemd will make. */
+int cell_cgroup_new(const char *cgroups_path, const char *id, bool systemd,
+                    struct cell_cgroup **out, cell_err_t *err);
 
 /* Saves / restores what delete, kill and ps need, in the container's state. */
 json_t *cell_cgroup_to_json(const struct cell_cgroup *cg);
@@ -106,23 +113,6 @@ int cell_cgroup_check_driver(bool systemd, cell_err_t *err);
  * cgroupfs. */
 int cell_cgroup_after_clone(struct cell_cgroup *cg, cell_err_t *err);
 
-/* --- cgroup_systemd.c: the systemd driver (--systemd-cgroup) --- */
-
-/* cgroupsPath "slice:prefix:name" (NULL: "system.slice:cell:<id>") -> the
- * unit ("prefix-name.scope", or name when it ends in ".slice") and its
- * cgroup path ("/system.slice/prefix-name.scope"). */
-int cell_cgroup_systemd_path(const char *cgroups_path, const char *id, char **path, char **unit,
-                             cell_err_t *err);
-/* cell_cgroup_new for --systemd-cgroup: the same, with cg->unit set. */
-int cell_cgroup_new_systemd(const char *cgroups_path, const char *id, struct cell_cgroup **out,
-                            cell_err_t *err);
-/* StartTransientUnit with the runtime's pid in the scope, then waits for it. */
-int cell_cgroup_systemd_start(struct cell_cgroup *cg, const struct cell_resources *res,
-                              cell_err_t *err);
-/* Moves the runtime back to cg->origin. */
-int cell_cgroup_systemd_leave(struct cell_cgroup *cg, cell_err_t *err);
-/* StopUnit, then waits until systemd has unloaded the unit. */
-int cell_cgroup_systemd_stop(struct cell_cgroup *cg, cell_err_t *err);
 /* Sends sig to every process in the cgroup. */
 int cell_cgroup_kill_all(struct cell_cgroup *cg, int sig, cell_err_t *err);
 
@@ -136,6 +126,7 @@ static inline void cell_cgroup_freep(struct cell_cgroup **p)
 
 extern const struct cell_cgroup_ops cell_cgroup_v1_ops;
 extern const struct cell_cgroup_ops cell_cgroup_v2_ops;
+extern const struct cell_cgroup_ops cell_cgroup_systemd_ops;
 
 /* Where the hierarchies are mounted; tests point it at a temporary tree. */
 extern const char *cell_cgroup_mountpoint; /* default "/sys/fs/cgroup" */

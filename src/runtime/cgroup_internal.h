@@ -8,6 +8,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Where containers go when cgroupsPath is empty or relative. */
+#define CELL_PARENT "/cell"
+
 /* --- cgroup.c: building a struct cell_cgroup --- */
 
 /* "/cell/<id>", an absolute path as is (normalised), a relative one under
@@ -25,8 +28,7 @@ int cell_cgroup_build(enum cell_cgroup_layout layout, const char *mountinfo,
  * the generic ones: "rw,cpu,cpuacct" -> "cpu,cpuacct". */
 char *cell_cgroup_v1_options(const char *super_options);
 
-/* True when a hierarchy's options list controller ("cpu" in "cpu,cpuacct"). */
-bool cell_cgroup_hier_has(const struct cell_cgroup_hier *h, const char *controller);
+/* --- cgroup_hier.c: a cgroup's hierarchies, for cgroup.c and the drivers --- */
 
 /* What destroy may remove of the parents: our own "/cell" when empty, else
  * only what create made (kept: components that existed before). */
@@ -39,6 +41,17 @@ struct cell_cgroup_hier *cell_cgroup_add_hier(struct cell_cgroup *cg, const char
 
 /* Where the hierarchy of h is mounted: host_dir without cg->path. */
 char *cell_cgroup_hier_root(const struct cell_cgroup *cg, const struct cell_cgroup_hier *h);
+
+/* True when a hierarchy's options list controller ("cpu" in "cpu,cpuacct"). */
+bool cell_cgroup_hier_has(const struct cell_cgroup_hier *h, const char *controller);
+
+/* --- cgroup_systemd.c --- */
+
+/* cgroupsPath "slice:prefix:name" (NULL: "system.slice:cell:<id>") -> the
+ * unit ("prefix-name.scope", or name when it ends in ".slice") and its
+ * cgroup path ("/system.slice/prefix-name.scope"). */
+int cell_cgroup_systemd_path(const char *cgroups_path, const char *id, char **path, char **unit,
+                             cell_err_t *err);
 
 /* --- cgroup_fs.c: files and directories --- */
 

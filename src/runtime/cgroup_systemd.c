@@ -136,19 +136,6 @@ int cell_cgroup_systemd_path(const char *cgroups_path, const char *id, char **pa
     return 0;
 }
 
-int cell_cgroup_new_systemd(const char *cgroups_path, const char *id, struct cell_cgroup **out,
-                            cell_err_t *err)
-{
-    _cleanup_free_ char *path = NULL, *unit = NULL;
-    int r = cell_cgroup_systemd_path(cgroups_path, id, &path, &unit, err);
-    if (r < 0)
-        return r;
-    if ((r = cell_cgroup_new(path, id, out, err)) < 0)
-        return r;
-    (*out)->unit = TAKE_PTR(unit);
-    return 0;
-}
-
 /* --- StartTransientUnit --- */
 
 static bool is_scope(const struct cell_cgroup *cg)
@@ -299,8 +286,7 @@ static int wait_joined(struct cell_cgroup *cg, long timeout_ms, cell_err_t *err)
     return cell_error(err, ETIMEDOUT, "systemd unit %s: not started", cg->unit);
 }
 
-int cell_cgroup_systemd_start(struct cell_cgroup *cg, const struct cell_resources *res,
-                              cell_err_t *err)
+static int systemd_start(struct cell_cgroup *cg, const struct cell_resources *res, cell_err_t *err)
 {
     if (access("/run/systemd/system", F_OK) < 0)
         return cell_error(err, 0,
@@ -362,7 +348,7 @@ static int move_back(struct cell_cgroup *cg, const char *line, size_t len, cell_
     return r < 0 && r != -ENOENT ? cg_write_error(dir, "cgroup.procs", pid, NULL, r, err) : 0;
 }
 
-int cell_cgroup_systemd_leave(struct cell_cgroup *cg, cell_err_t *err)
+static int systemd_leave(struct cell_cgroup *cg, cell_err_t *err)
 {
     _cleanup_free_ char *origin = TAKE_PTR(cg->origin);
     for (char *line = origin; line && *line;) {
@@ -404,11 +390,11 @@ static int unit_loaded(const char *unit, cell_err_t *err)
     return r < 0 ? r : 1;
 }
 
-int cell_cgroup_systemd_stop(struct cell_cgroup *cg, cell_err_t *err)
+static int systemd_stop(struct cell_cgroup *cg, cell_err_t *err)
 {
     /* A failed create may still have the runtime in the scope: stopping it
      * would signal the runtime itself. */
-    if (cg->origin && cell_cgroup_systemd_leave(cg, err) < 0)
+    if (cg->origin && systemd_leave(cg, err) < 0)
         return cell_error_prepend(err, "systemd unit %s", cg->unit);
     _cleanup_free_ char *name = NULL;
     int r = unit_call("StopUnit", cg->unit, true, &name, err);
@@ -424,3 +410,85 @@ int cell_cgroup_systemd_stop(struct cell_cgroup *cg, cell_err_t *err)
     }
     return cell_error(err, ETIMEDOUT, "systemd unit %s: still loaded after stop", cg->unit);
 }
+
+/* --- the driver: systemd's unit around the layout's driver --- */
+
+static int sd_create(struct cell_cgroup *cg, const struct cell_resources *res, cell_err_t *err)
+{
+    /* systemd makes the directories first; the layout's create then finds
+     * them there and writes the limits */
+    int r = systemd_start(cg, res, err);
+    if (r == 0 && (r = cg->fs->create(cg, res, err)) < 0)
+        systemd_stop(cg, NULL);
+    return r;
+}
+
+/* systemd first: it removes the scope's directories as it stops it; the
+ * layout's destroy then takes what is left (v1 hierarchies systemd does not
+ * manage). */
+static int sd_destroy(struct cell_cgroup *cg, cell_err_t *err)
+{
+    int r = systemd_stop(cg, err);
+    return r < 0 ? r : cg->fs->destroy(cg, err);
+}
+
+static int sd_after_clone(struct cell_cgroup *cg, cell_err_t *err)
+{
+    return cg->origin ? systemd_leave(cg, err) : 0;
+}
+
+static int sd_open_join_fds(struct cell_cgroup *cg, int **fds, size_t *n, int *clone_fd,
+                            cell_err_t *err)
+{
+    return cg->fs->open_join_fds(cg, fds, n, clone_fd, err);
+}
+
+static int sd_attach(struct cell_cgroup *cg, pid_t pid, cell_err_t *err)
+{
+    return cg->fs->attach(cg, pid, err);
+}
+
+static int sd_update(struct cell_cgroup *cg, const struct cell_resources *res, cell_err_t *err)
+{
+    return cg->fs->update(cg, res, err);
+}
+
+static int sd_pids(struct cell_cgroup *cg, pid_t **pids, size_t *n, cell_err_t *err)
+{
+    return cg->fs->pids(cg, pids, n, err);
+}
+
+static int sd_freeze(struct cell_cgroup *cg, bool frozen, cell_err_t *err)
+{
+    return cg->fs->freeze(cg, frozen, err);
+}
+
+static int sd_frozen(struct cell_cgroup *cg, bool *frozen, cell_err_t *err)
+{
+    return cg->fs->frozen(cg, frozen, err);
+}
+
+static int sd_oom_kills(struct cell_cgroup *cg, int64_t *count, cell_err_t *err)
+{
+    return cg->fs->oom_kills(cg, count, err);
+}
+
+static json_t *sd_stats(struct cell_cgroup *cg, cell_err_t *err)
+{
+    return cg->fs->stats(cg, err);
+}
+
+const struct cell_cgroup_ops cell_cgroup_systemd_ops = {
+    .name = "systemd",
+    .create = sd_create,
+    .open_join_fds = sd_open_join_fds,
+    .attach = sd_attach,
+    .update = sd_update,
+    .pids = sd_pids,
+    .freeze = sd_freeze,
+    .frozen = sd_frozen,
+    .oom_kills = sd_oom_kills,
+    .stats = sd_stats,
+    .destroy = sd_destroy,
+    .after_clone = sd_after_clone,
+};

@@ -245,9 +245,8 @@ static int mark_creating(struct creation *k, cell_err_t *err)
 static int make_cgroup(struct creation *k, cell_err_t *err)
 {
     struct cell_container *c = &k->c;
-    int r = c->opts->systemd_cgroup
-                ? cell_cgroup_new_systemd(c->spec->linux.cgroups_path, c->id, &c->cg, err)
-                : cell_cgroup_new(c->spec->linux.cgroups_path, c->id, &c->cg, err);
+    int r = cell_cgroup_new(c->spec->linux.cgroups_path, c->id, c->opts->systemd_cgroup,
+                            &c->cg, err);
     if (r < 0)
         return r;
     /* Recorded before it exists: a runtime killed from here on leaves a

@@ -9,7 +9,7 @@
 #include <cmocka.h>
 
 #include "base/cleanup.h"
-#include "runtime/cgroup.h"
+#include "runtime/cgroup_internal.h"
 #include "runtime/dbus.h"
 
 #include <stdlib.h>
