@@ -8,7 +8,7 @@ set -eu
 BUILD="make meson ninja-build gcc libc6-dev pkg-config libjansson-dev libseccomp-dev libcap-dev libcurl4-openssl-dev libarchive-dev libssl-dev"
 # Tests: unit (cmocka), integration (pytest on Debian's python3), the
 # busybox rootfs, peer runtimes, and the tools the tests call.
-TEST="libcmocka-dev python3 python3-pytest busybox-static crun runc iproute2 procps util-linux docker-registry skopeo umoci apache2-utils podman python3-cryptography zstd containerd libcap2-bin clang"
+TEST="libcmocka-dev python3 python3-pytest busybox-static crun runc iproute2 procps util-linux docker-registry skopeo umoci apache2-utils podman python3-cryptography zstd containerd docker.io libcap2-bin clang"
 # A pure cgroup-v2 kernel booted under qemu by the cgroup v2 tests.
 VM="qemu-system-x86 linux-image-amd64"
 
