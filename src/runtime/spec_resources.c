@@ -393,7 +393,7 @@ static void drop_unset_zeros(struct cell_resources *r)
     empty_is_unset(&r->cpu.mems); /* fs, fs2 cpuset: written when != "" */
     /* pids.limit 0 stays a limit of 0: runc 1.1 skips it (PidsLimit != 0),
      * but the spec says 0 is a valid limit that runtimes SHOULD honour, and
-     * runc 1.4 does. Docker 20.10 sends -1, never 0, for "no limit". */
+     * runc 1.4 does. Docker 20.10 leaves pids out for --pids-limit 0. */
 }
 
 int spec_parse_resources_in(struct spec_ctx *c, const json_t *obj, struct cell_resources *res)

@@ -223,3 +223,49 @@ def test_dockers_config_runs(rt, rootfs, test_dir, bundle, cid):
         rt.delete(cid, force=True)
     p = rt.run(b)
     assert (p.returncode, p.stdout, p.stderr) == (0, "hi\n", "")
+
+
+# Every linux.resources field a client may fill with 0 (or "") for "not
+# set", as runc 1.1 reads them: nothing is written.
+ZERO_RESOURCES = {
+    "memory": {"limit": 0, "reservation": 0, "swap": 0, "kernel": 0, "kernelTCP": 0,
+               "disableOOMKiller": False},
+    "cpu": {"shares": 0, "quota": 0, "period": 0, "realtimeRuntime": 0, "realtimePeriod": 0,
+            "cpus": "", "mems": ""},
+    "blockIO": {"weight": 0, "leafWeight": 0,
+                "weightDevice": [{"major": 1, "minor": 3, "weight": 0, "leafWeight": 0}]},
+    "network": {"classID": 0},
+}
+
+# The files those fields would write, as the host reads them.
+CGROUP_FILES = (["cpu.weight", "cpu.max", "memory.max", "memory.low", "cpuset.cpus.effective"]
+                if V2 else
+                ["cpu/cpu.shares", "cpu/cpu.cfs_quota_us", "cpu/cpu.cfs_period_us",
+                 "cpu/cpu.rt_runtime_us", "memory/memory.limit_in_bytes",
+                 "memory/memory.soft_limit_in_bytes", "memory/memory.oom_control",
+                 "cpuset/cpuset.cpus", "cpuset/cpuset.mems"])
+
+
+def created_cgroup_values(rt, b, cid):
+    """{file: value} of CGROUP_FILES in the cgroup of b, created."""
+    rt.create(b)
+    try:
+        values = {}
+        for f in CGROUP_FILES:
+            controller, _, name = f.rpartition("/")
+            parts = ["/sys/fs/cgroup", controller, CGROUP_PARENT.lstrip("/"), cid, name]
+            values[f] = read_file(os.path.join(*[p for p in parts if p])).strip()
+        return values
+    finally:
+        rt.delete(cid, force=True)
+
+
+def test_zero_valued_resources_write_nothing(rt, bundle, cid):
+    """A container whose resources are all zeros gets the same cgroup as
+    one with no resources at all (cell wrote cpu.shares 0, which the kernel
+    makes 2, and refused blkio.weight 0, net_cls classID 0 without net_cls,
+    leafWeight 0 on v2, ...)."""
+    b = bundle("true")
+    plain = created_cgroup_values(rt, b, cid)
+    b.linux["resources"] = dict(b.linux.get("resources", {}), **ZERO_RESOURCES)
+    assert created_cgroup_values(rt, b, cid) == plain
