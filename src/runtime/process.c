@@ -62,13 +62,26 @@ static int check_executable(const char *path)
     return S_ISREG(st.st_mode) && (st.st_mode & 0111) ? 0 : -EACCES;
 }
 
+/* Docker's CLI takes the exit status of a `docker run` whose command cannot
+ * start from the runtime's words, case included: 127 for "no such file or
+ * directory", 126 for "permission denied" (runc's, which are Go's errno
+ * texts); strerror's capitals would make it 125. */
+static int cannot_exec(const char *name, int e, cell_err_t *err)
+{
+    if (e == ENOENT)
+        return cell_error(err, 0, "exec %s: no such file or directory", name);
+    if (e == EACCES)
+        return cell_error(err, 0, "exec %s: permission denied", name);
+    return cell_error(err, e, "exec %s", name);
+}
+
 int cell_process_find_executable(const struct cell_process *p, char **out, cell_err_t *err)
 {
     const char *name = p->args[0];
     if (strchr(name, '/')) {
         int r = check_executable(name);
         if (r < 0)
-            return cell_error(err, -r, "exec %s", name);
+            return cannot_exec(name, -r, err);
         *out = strdup(name);
         return *out ? 0 : cell_error(err, ENOMEM, "exec");
     }

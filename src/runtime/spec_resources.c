@@ -336,6 +336,66 @@ static int parse_arrays(struct spec_ctx *c, const json_t *obj, struct cell_resou
     return r;
 }
 
+/* --- values that say "not set" ---
+ *
+ * Clients fill in a zero for what they were not asked for: dockerd 20.10
+ * hands every container "cpu": {"shares": 0} and "blockIO": {"weight": 0}.
+ * runc 1.1 writes nothing for these zeros, while the kernel would refuse
+ * some (blkio.weight 0: ERANGE) and quietly take others as a real setting
+ * (cpu.shares 0 becomes 2, the least CPU there is). So they are unset here,
+ * once, for every cgroup driver and for `update`. Where runc 1.1 writes a
+ * zero, it stays a value: memory.swappiness (nil or -1 is unset), cpu.idle
+ * and cpu.burst (pointers), pids.limit (see below), throttle rates (0 lifts
+ * the throttle), hugepage limits, net_prio priorities. */
+static void zero_is_unset(int64_t *v)
+{
+    if (*v == 0)
+        *v = CELL_UNSET;
+}
+
+static void empty_is_unset(char **s)
+{
+    if (*s && !(*s)[0]) {
+        free(*s);
+        *s = NULL;
+    }
+}
+
+static void drop_unset_zeros(struct cell_resources *r)
+{
+    /* Each with what runc 1.1 does with a 0 (fs: v1, fs2: v2). */
+    int64_t *zeros[] = {
+        &r->memory.limit,         /* fs: not written; fs2: numToStr(0) is "" */
+        &r->memory.reservation,   /* fs, fs2: written when != 0 */
+        &r->memory.swap,          /* fs: not written; fs2: 0 is "unset" */
+        &r->memory.kernel,        /* ignored in 1.1; before, written when != 0 */
+        &r->memory.kernel_tcp,    /* ignored in 1.1; before, written when != 0 */
+        &r->cpu.shares,           /* fs: written when != 0; fs2: weight 0, unwritten */
+        &r->cpu.quota,            /* fs: when != 0; fs2: cpu.max when quota or period */
+        &r->cpu.period,           /* fs: when != 0; fs2: as quota */
+        &r->cpu.realtime_runtime, /* fs SetRtSched: written when != 0 */
+        &r->cpu.realtime_period,  /* fs SetRtSched: written when != 0 */
+        &r->block_io.weight,      /* fs, fs2: written when != 0 */
+        &r->block_io.leaf_weight, /* fs: written when != 0 */
+        &r->network.class_id,     /* fs net_cls: written when != 0 */
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(zeros); i++)
+        zero_is_unset(zeros[i]);
+    /* fs blkio: an entry's weight and leafWeight are written when != 0. */
+    for (size_t i = 0; i < r->block_io.n_weight_device; i++) {
+        zero_is_unset(&r->block_io.weight_device[i].weight);
+        zero_is_unset(&r->block_io.weight_device[i].leaf_weight);
+    }
+    /* fs memory: oom_control is written only when disableOOMKiller is true. */
+    if (r->memory.disable_oom_killer == 0)
+        r->memory.disable_oom_killer = -1;
+    empty_is_unset(&r->cpu.cpus); /* fs, fs2 cpuset: written when != "" */
+    empty_is_unset(&r->cpu.mems); /* fs, fs2 cpuset: written when != "" */
+    /* pids.limit 0 stays a limit of 0: runc 1.1 skips it (PidsLimit != 0),
+     * but the spec says 0 is a valid limit that runtimes SHOULD honour, and
+     * runc 1.4 does. Docker 20.10 leaves pids out for --pids-limit 0. */
+}
+
 int spec_parse_resources_in(struct spec_ctx *c, const json_t *obj, struct cell_resources *res)
 {
     int r = parse_arrays(c, obj, res);
@@ -353,6 +413,8 @@ int spec_parse_resources_in(struct spec_ctx *c, const json_t *obj, struct cell_r
         r = parse_rdma(c, obj, res);
     if (r >= 0)
         r = spec_get_string_map(c, obj, "unified", &res->unified, &res->n_unified);
+    if (r >= 0)
+        drop_unset_zeros(res);
     return r;
 }
 

@@ -1,12 +1,14 @@
-"""Real clients of the runtime: podman and containerd, each in a sandbox of
-its own under the session's temporary directory.
+"""Real clients of the runtime: podman, containerd and Docker, each in a
+sandbox of its own under the session's temporary directory.
 
 Nothing of the host's is used or changed: podman gets its own
 containers.conf and storage.conf (vfs storage, no network, cgroupfs, events
 in a file) and its runtimes get a state root in the sandbox through
 wrapper scripts; containerd runs on its own socket with its own root and state
-directories and its own namespace. Containers go into cgroups under the
-session's test parent.
+directories and its own namespace; dockerd runs with its own data root,
+exec root (where it starts its own containerd), socket and pid file, in a
+network namespace of its own with no bridge and no iptables. Containers go
+into cgroups under the session's test parent.
 
 Three host facts shape this file:
 - PID 1 never reaps orphans. conmon and containerd's shims daemonize, and
@@ -150,10 +152,12 @@ def each(fn, runtimes=("cell", "crun")):
 
 
 def same(results, what):
-    """Asserts that cell's result equals crun's and returns it."""
-    assert results["cell"] == results["crun"], (
-        f"{what}: cell-runtime and crun differ\n  cell: {results['cell']!r}\n"
-        f"  crun: {results['crun']!r}")
+    """Asserts that cell's result equals the peer's (crun, or runc for
+    Docker) and returns it."""
+    peer = next(rt for rt in results if rt != "cell")
+    assert results["cell"] == results[peer], (
+        f"{what}: cell-runtime and {peer} differ\n  cell: {results['cell']!r}\n"
+        f"  {peer}: {results[peer]!r}")
     return results["cell"]
 
 
@@ -205,6 +209,27 @@ def oci_archive(layer_tar, path, ref):
         index = {"schemaVersion": 2, "manifests": [manifest_desc]}
         _add_file(tar, "oci-layout", b'{"imageLayoutVersion": "1.0.0"}')
         _add_file(tar, "index.json", json.dumps(index).encode())
+    return path
+
+
+def docker_archive(layer_tar, path, ref):
+    """The same image as `docker save` writes it (manifest.json, a config,
+    <diff id>/layer.tar): what `docker load` of Docker 20.10 reads; it
+    takes no OCI layout."""
+    layer = open(layer_tar, "rb").read()
+    diff_id = hashlib.sha256(layer).hexdigest()
+    config = json.dumps({
+        "architecture": "amd64", "os": "linux",
+        "config": {"Env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
+                   "Cmd": ["sh"]},
+        "rootfs": {"type": "layers", "diff_ids": [f"sha256:{diff_id}"]},
+    }).encode()
+    config_name = hashlib.sha256(config).hexdigest() + ".json"
+    manifest = [{"Config": config_name, "RepoTags": [ref], "Layers": [f"{diff_id}/layer.tar"]}]
+    with tarfile.open(path, "w") as tar:
+        _add_file(tar, config_name, config)
+        _add_file(tar, f"{diff_id}/layer.tar", layer)
+        _add_file(tar, "manifest.json", json.dumps(manifest).encode())
     return path
 
 
@@ -448,6 +473,44 @@ def podman(podman_env, request):
 # containerd
 
 
+def containerd_config(directory, address):
+    """A containerd config.toml with everything in directory (its root,
+    state and opt directories) and address as its socket."""
+    for d in ("root", "state", "work", "opt"):
+        os.makedirs(os.path.join(directory, d))
+    config = os.path.join(directory, "config.toml")
+    with open(config, "w") as f:
+        f.write(f"""version = 2
+root = "{directory}/root"
+state = "{directory}/state"
+disabled_plugins = ["io.containerd.grpc.v1.cri"]
+[grpc]
+  address = "{address}"
+[ttrpc]
+  address = "{address}.ttrpc"
+[debug]
+  level = "info"
+[plugins."io.containerd.internal.v1.opt"]
+  path = "{directory}/opt"
+""")
+    return config
+
+
+def remove_shared_run_dirs(namespace):
+    """The shims make their sockets under /run/containerd/s whatever the
+    config says, and a shim cleaning up after a failed start makes
+    /run/containerd/runc/<namespace> (it does not know --runc-root then).
+    Those directories are removed once empty, by whichever session ends
+    last (suites may run side by side; rmdir leaves a directory that
+    another containerd still uses)."""
+    for d in ("/run/containerd/s", f"/run/containerd/runc/{namespace}",
+              "/run/containerd/runc", "/run/containerd"):
+        try:
+            os.rmdir(d)
+        except OSError:
+            pass
+
+
 class Containerd:
     """A containerd of its own, started on a socket in the sandbox;
     ctr(*args) runs `ctr --address <sock> --namespace <ns> args`, and
@@ -461,23 +524,8 @@ class Containerd:
         # The runtime itself: the shim passes --root (ctr run --runc-root).
         self.runtimes = runtime_wrappers(directory, runtime, state_roots=False)
         self.address = os.path.join(directory, "containerd.sock")
-        for d in ("root", "state", "work", "opt", "fifo"):
-            os.makedirs(os.path.join(directory, d))
-        config = os.path.join(directory, "config.toml")
-        with open(config, "w") as f:
-            f.write(f"""version = 2
-root = "{directory}/root"
-state = "{directory}/state"
-disabled_plugins = ["io.containerd.grpc.v1.cri"]
-[grpc]
-  address = "{self.address}"
-[ttrpc]
-  address = "{self.address}.ttrpc"
-[debug]
-  level = "info"
-[plugins."io.containerd.internal.v1.opt"]
-  path = "{directory}/opt"
-""")
+        os.makedirs(os.path.join(directory, "fifo"))
+        config = containerd_config(directory, self.address)
         env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": directory,
                "TMPDIR": os.path.join(directory, "work")}
         self.reapers = Reapers(os.path.join(directory, "work"), env)
@@ -561,18 +609,7 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
         self.reapers.close()
         procs = kill_processes(self.dir) + kill_processes(f"-namespace {self.namespace} ")
         problems = close_problems(procs, unmount_under(self.dir), self.cgroup_parent)
-        # The shims make their sockets under /run/containerd/s whatever the
-        # config says, and a shim cleaning up after a failed start makes
-        # /run/containerd/runc/<namespace> (it does not know --runc-root
-        # then). Those directories are removed once empty, by whichever
-        # session ends last (suites may run side by side; rmdir leaves a
-        # directory that another containerd still uses).
-        for d in ("/run/containerd/s", f"/run/containerd/runc/{self.namespace}",
-                  "/run/containerd/runc", "/run/containerd"):
-            try:
-                os.rmdir(d)
-            except OSError:
-                pass
+        remove_shared_run_dirs(self.namespace)
         return problems
 
 
@@ -601,3 +638,197 @@ def containerd(containerd_env, request):
         pytest.fail("leak check:\n  " + "\n  ".join(problems), pytrace=False)
 
 
+
+
+# --------------------------------------------------------------------------
+# Docker
+
+DOCKER = "/usr/bin/docker"  # Debian's docker.io client; not another one on PATH
+DOCKERD = "/usr/sbin/dockerd"
+DOCKER_NAMESPACE = "moby"  # dockerd's containerd namespace
+# Where dockerd and a containerd of its own write on a host by default:
+# the sandbox must keep them untouched.
+DOCKER_HOST_PATHS = ("/etc/docker/key.json", "/opt/containerd", "/var/lib/docker",
+                     "/var/lib/containerd", "/run/docker.sock", "/run/docker.pid")
+
+
+class Docker:
+    """A dockerd of its own (Debian's docker.io, 20.10) with the runtime
+    under test registered as "cell" beside its default, runc.
+    docker(*args) runs `docker -H unix://<sock> args`; run(rt, ...) runs
+    `docker run --runtime <rt> --network none ...` with rt "cell" or "runc".
+
+    What dockerd would otherwise do to the host, and what stops it:
+    - networking: --bridge=none, no iptables, no ip forwarding or
+      masquerading, and dockerd itself runs in a network namespace of its
+      own (unshare --net), so whatever it tries stays there; containers
+      run with --network none.
+    - files: --data-root, --exec-root, --pidfile, the socket and the trust
+      key (deprecated-key-path in its config file, else /etc/docker/key.json)
+      are in the sandbox. The containerd it would start by itself makes
+      /opt/containerd (its opt plugin's default, which dockerd's generated
+      config does not set), so it gets a containerd of ours instead
+      (--containerd), configured like the containerd tests'.
+    - cgroups: --cgroup-parent puts every container under the session's
+      test parent.
+    dockerd still makes /run/docker/plugins (plugin discovery): removed at
+    the end when it was not there before."""
+
+    def __init__(self, directory, runtime, rootfs):
+        self.dir = directory
+        self.runtime = runtime
+        self.cgroup_parent = f"{CGROUP_PARENT}/docker"
+        self.sock = os.path.join(directory, "docker.sock")
+        for d in ("data", "exec", "home", "work"):
+            os.makedirs(os.path.join(directory, d))
+        env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": os.path.join(directory, "home"),
+               "DOCKER_CONFIG": os.path.join(directory, "home", ".docker"),
+               "TMPDIR": os.path.join(directory, "work")}
+        self.reapers = Reapers(os.path.join(directory, "work"), env)
+        self.made_run_docker = not os.path.exists("/run/docker")
+        self.host_paths = [p for p in DOCKER_HOST_PATHS if not os.path.lexists(p)]
+        self.containerd_pid = self.pid = None
+        self.rootfs = rootfs
+
+    def start(self):
+        """Starts containerd and dockerd and loads the image; close() undoes
+        whatever part of it was done."""
+        self._start_containerd()
+        self._start_dockerd()
+        tar = docker_archive(rootfs_tar(self.rootfs, os.path.join(self.dir, "layer.tar")),
+                             os.path.join(self.dir, "image.tar"), IMAGE)
+        p = self.docker("load", "-i", tar)
+        assert p.returncode == 0, f"docker load failed: {p.stdout}{p.stderr}"
+
+    def _start_containerd(self):
+        cdir = os.path.join(self.dir, "containerd")
+        os.makedirs(cdir)
+        self.containerd_address = os.path.join(cdir, "containerd.sock")
+        config = containerd_config(cdir, self.containerd_address)
+        # The test thread's reaper adopts the shims.
+        self.containerd_pid = self.reapers().spawn(["containerd", "--config", config],
+                                                   os.path.join(self.dir, "containerd.log"))
+        wait_for(lambda: os.path.exists(self.containerd_address), 20,
+                 what="containerd's socket")
+
+    def _start_dockerd(self):
+        config = os.path.join(self.dir, "daemon.json")
+        with open(config, "w") as f:
+            json.dump({"deprecated-key-path": os.path.join(self.dir, "key.json")}, f)
+        d = self.dir
+        argv = ["unshare", "--net", DOCKERD, "--config-file", config,
+                "--data-root", f"{d}/data", "--exec-root", f"{d}/exec",
+                "--pidfile", f"{d}/docker.pid", "-H", f"unix://{self.sock}",
+                "--containerd", self.containerd_address,
+                "--bridge=none", "--iptables=false", "--ip6tables=false",
+                "--ip-forward=false", "--ip-masq=false", "--userland-proxy=false",
+                "--storage-driver", "overlay2", "--exec-opt", "native.cgroupdriver=cgroupfs",
+                "--cgroup-parent", self.cgroup_parent,
+                "--add-runtime", f"cell={self.runtime}"]
+        self.log = os.path.join(d, "dockerd.log")
+        self.pid = self.reapers().spawn(argv, self.log)
+        try:
+            wait_for(lambda: self.docker("version").returncode == 0, 30,
+                     what="dockerd to answer on its socket")
+        except AssertionError as e:
+            raise AssertionError(f"{e}; the end of its log:\n{read_file(self.log)[-3000:]}")
+
+    def docker(self, *args, timeout=60, input=None):
+        return self.reapers().run([DOCKER, "-H", f"unix://{self.sock}", *args],
+                                  timeout=timeout, input=input)
+
+    def ok(self, *args, **kw):
+        p = self.docker(*args, **kw)
+        assert p.returncode == 0, (f"docker {' '.join(args)} exited {p.returncode}\n"
+                                   f"stdout: {p.stdout}\nstderr: {p.stderr}")
+        return p
+
+    def run(self, rt, *args, **kw):
+        """`docker run --runtime <rt> --network none args`."""
+        return self.docker("run", "--runtime", rt, "--network", "none", *args, **kw)
+
+    def inspect(self, name, fmt):
+        return self.ok("inspect", "--format", fmt, name).stdout.strip()
+
+    def state_entries(self):
+        """Containers in the runtimes' state roots: dockerd passes
+        --root <exec root>/runtime-<name>/moby."""
+        exec_root = os.path.join(self.dir, "exec")
+        return [e for r in sorted(os.listdir(exec_root)) if r.startswith("runtime-")
+                for e in state_entries(os.path.join(exec_root, r, DOCKER_NAMESPACE))]
+
+    def leftovers(self):
+        """What the containers of a test left: Docker's records, runtime
+        state, container cgroups. Removes what it finds."""
+        problems = []
+        ids = self.docker("ps", "-aq").stdout.split()
+        if ids:
+            problems.append(f"docker containers left: {ids}")
+            self.docker("rm", "-f", *ids)
+        left = self.state_entries()
+        if left:
+            problems.append(f"runtime state left: {left}")
+        for d in cgroup_subtree(self.cgroup_parent):
+            problems.append(f"cgroup left: {d}")
+        remove_cgroup_parent(self.cgroup_parent)
+        return problems
+
+    def close(self):
+        """Stops dockerd and its containerd and removes everything; returns
+        what should have been gone already."""
+        problems = []
+        if self.pid is not None:
+            self.leftovers()
+            rc = self.reapers().stop(self.pid, timeout=20)
+            if rc != 0:
+                problems.append(f"dockerd did not stop cleanly on SIGTERM ({rc}); the end of "
+                                f"its log: {read_file(self.log)[-2000:]}")
+        if self.containerd_pid is not None:
+            self.reapers().stop(self.containerd_pid)
+        self.reapers.close()
+        problems += close_problems(kill_processes(self.dir), unmount_under(self.dir),
+                                   self.cgroup_parent)
+        remove_shared_run_dirs(DOCKER_NAMESPACE)
+        for path in self.host_paths:
+            if os.path.lexists(path):
+                problems.append(f"dockerd made {path} on the host")
+                if os.path.isdir(path):
+                    shutil.rmtree(path, ignore_errors=True)
+                else:
+                    os.unlink(path)
+        if self.made_run_docker:
+            for d in ("/run/docker/plugins", "/run/docker"):
+                try:
+                    os.rmdir(d)
+                except OSError:
+                    pass
+        return problems
+
+
+@pytest.fixture(scope="module")
+def docker_env(runtime, session_dir, rootfs):
+    d = tempfile.mkdtemp(prefix="docker-", dir=session_dir)
+    os.chmod(d, 0o755)
+    dk = None
+    problems = []
+    try:
+        dk = Docker(d, os.path.abspath(runtime), rootfs)
+        dk.start()
+        yield dk
+    finally:
+        if dk is not None:
+            problems = dk.close()
+        shutil.rmtree(d, ignore_errors=True)
+    if problems:
+        pytest.fail("docker sandbox left:\n  " + "\n  ".join(problems), pytrace=False)
+
+
+@pytest.fixture
+def docker(docker_env, request):
+    """The module's dockerd; after the test, fails it if its containers
+    left anything behind."""
+    yield docker_env
+    problems = docker_env.leftovers()
+    call = getattr(request.node, "rep_call", None)
+    if problems and call is not None and call.passed:
+        pytest.fail("leak check:\n  " + "\n  ".join(problems), pytrace=False)

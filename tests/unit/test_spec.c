@@ -1347,6 +1347,106 @@ static void test_spec_example_contents(void **state)
     assert_int_equal(spec->hooks[CELL_HOOK_POSTSTART][0].timeout, 5);
 }
 
+/* --- zeros that clients write for "not set" --- */
+
+/* Every field a client fills with 0 (or "") when it was not asked for, as
+ * runc 1.1 reads them: nothing to write. */
+static void test_resources_zero_means_unset(void **state)
+{
+    (void)state;
+    _cleanup_spec_ struct cell_spec *spec =
+        parse_ok("'linux':{'resources':{"
+                 " 'memory':{'limit':0,'reservation':0,'swap':0,'kernel':0,'kernelTCP':0,"
+                 "  'disableOOMKiller':false},"
+                 " 'cpu':{'shares':0,'quota':0,'period':0,'realtimeRuntime':0,'realtimePeriod':0,"
+                 "  'cpus':'','mems':''},"
+                 " 'blockIO':{'weight':0,'leafWeight':0,"
+                 "  'weightDevice':[{'major':8,'minor':0,'weight':0,'leafWeight':0}]},"
+                 " 'network':{'classID':0}}}");
+    const struct cell_resources *r = &spec->linux.resources;
+    const int64_t values[] = {
+        r->memory.limit,
+        r->memory.reservation,
+        r->memory.swap,
+        r->memory.kernel,
+        r->memory.kernel_tcp,
+        r->cpu.shares,
+        r->cpu.quota,
+        r->cpu.period,
+        r->cpu.realtime_runtime,
+        r->cpu.realtime_period,
+        r->block_io.weight,
+        r->block_io.leaf_weight,
+        r->block_io.weight_device[0].weight,
+        r->block_io.weight_device[0].leaf_weight,
+        r->network.class_id,
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(values); i++)
+        assert_int_equal(values[i], CELL_UNSET);
+    assert_int_equal(r->memory.disable_oom_killer, -1);
+    assert_null(r->cpu.cpus);
+    assert_null(r->cpu.mems);
+}
+
+/* Where 0 is a setting (runc 1.1 writes it, or the spec says so), it stays. */
+static void test_resources_zero_kept_where_it_is_a_value(void **state)
+{
+    (void)state;
+    _cleanup_spec_ struct cell_spec *spec =
+        parse_ok("'linux':{'resources':{'memory':{'swappiness':0},'cpu':{'idle':0,'burst':0},"
+                 " 'pids':{'limit':0},"
+                 " 'blockIO':{'throttleReadBpsDevice':[{'major':8,'minor':0,'rate':0}]},"
+                 " 'hugepageLimits':[{'pageSize':'2MB','limit':0}]}}");
+    const struct cell_resources *r = &spec->linux.resources;
+    assert_int_equal(r->memory.swappiness, 0);
+    assert_int_equal(r->cpu.idle, 0);
+    assert_int_equal(r->cpu.burst, 0);
+    assert_int_equal(r->pids.limit, 0);
+    assert_int_equal(r->block_io.throttle_read_bps[0].rate, 0);
+    assert_int_equal(r->hugepage_limits[0].limit, 0);
+}
+
+/* The same through `update --resources`, which parses on its own. */
+static void test_resources_update_zero_means_unset(void **state)
+{
+    (void)state;
+    json_t *obj = json_pack("{s:{s:i},s:{s:i}}", "cpu", "shares", 0, "blockIO", "weight", 0);
+    struct cell_resources res;
+    _cleanup_err_ cell_err_t err = CELL_ERR_INIT;
+    assert_int_equal(cell_spec_parse_resources(obj, "resources", &res, &err), 0);
+    json_decref(obj);
+    assert_int_equal(res.cpu.shares, CELL_UNSET);
+    assert_int_equal(res.block_io.weight, CELL_UNSET);
+    cell_resources_clear(&res);
+}
+
+/* tests/data/docker-20.10-config.json: what Debian's dockerd 20.10 handed
+ * its runtime for `docker run --rm --network none IMAGE sh -c 'echo hi'`
+ * (its paths put back to dockerd's defaults). It asks for no limit at
+ * all, only device rules. */
+static void test_docker_config_asks_for_no_limits(void **state)
+{
+    (void)state;
+    const char *dir = getenv("CELL_TEST_DATA");
+    assert_non_null(dir);
+    _cleanup_free_ char *path = NULL;
+    assert_true(asprintf(&path, "%s/docker-20.10-config.json", dir) > 0);
+    _cleanup_free_ char *text = read_text(path);
+    _cleanup_err_ cell_err_t err = CELL_ERR_INIT;
+    struct cell_spec *parsed = NULL;
+    if (cell_spec_parse(text, strlen(text), &parsed, &err) < 0)
+        fail_msg("%s: %s", path, cell_error_text(&err));
+    _cleanup_spec_ struct cell_spec *spec = parsed;
+    const struct cell_resources *r = &spec->linux.resources;
+    assert_true(strstr(text, "\"shares\":0") && strstr(text, "\"weight\":0"));
+    assert_int_equal(r->cpu.shares, CELL_UNSET);
+    assert_int_equal(r->block_io.weight, CELL_UNSET);
+    assert_int_equal(r->memory.disable_oom_killer, -1);
+    assert_int_equal(r->memory.limit, CELL_UNSET);
+    assert_int_equal(r->pids.limit, CELL_UNSET);
+    assert_int_equal(r->n_devices, 8);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1421,6 +1521,10 @@ int main(void)
         cmocka_unit_test(test_spec_good_examples_parse),
         cmocka_unit_test(test_spec_bad_examples_refused),
         cmocka_unit_test(test_spec_example_contents),
+        cmocka_unit_test(test_resources_zero_means_unset),
+        cmocka_unit_test(test_resources_zero_kept_where_it_is_a_value),
+        cmocka_unit_test(test_resources_update_zero_means_unset),
+        cmocka_unit_test(test_docker_config_asks_for_no_limits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
