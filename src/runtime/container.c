@@ -6,6 +6,7 @@
 #include "runtime/container.h"
 #include "runtime/dev.h"
 #include "runtime/hooks.h"
+#include "runtime/mount.h"
 #include "runtime/notify.h"
 #include "runtime/ns.h"
 #include "runtime/ops.h"
@@ -89,8 +90,11 @@ static void creation_init(struct creation *k, const struct cell_create_opts *o)
     k->rootfd = k->dirfd = k->parent_sync = k->console_parent = -1;
 }
 
-static void close_join_fds(struct cell_container *c)
+/* What was opened for the child to inherit; the parent closes its copies
+ * after clone. */
+static void close_child_fds(struct cell_container *c)
 {
+    cell_mounts_close_binds(c);
     for (size_t i = 0; i < c->n_cg_join_fds; i++)
         close(c->cg_join_fds[i]);
     free(c->cg_join_fds);
@@ -120,7 +124,7 @@ static void creation_undo(struct creation *k)
 static void creation_free(struct creation *k)
 {
     struct cell_container *c = &k->c;
-    close_join_fds(c);
+    close_child_fds(c);
     cell_ns_close(c);
     if (c->sync_fd >= 0)
         close(c->sync_fd);
@@ -467,7 +471,7 @@ static int create_container(struct creation *k, bool gate_fifo, cell_err_t *err)
         return r;
     if (c->two_stage)
         prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
-    if ((r = cell_ns_prepare_parent(c, err)) < 0)
+    if ((r = cell_mounts_open_binds(c, err)) < 0 || (r = cell_ns_prepare_parent(c, err)) < 0)
         return r;
     k->child = clone_init(c);
     if (k->child < 0)
@@ -476,7 +480,7 @@ static int create_container(struct creation *k, bool gate_fifo, cell_err_t *err)
         close(k->parent_sync);
         cell_init_main(c);
     }
-    close_join_fds(c);
+    close_child_fds(c);
     cell_ns_close(c);
     close(c->sync_fd);
     c->sync_fd = -1;

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -132,11 +133,52 @@ static int make_bind_mount(struct cell_container *c, const struct cell_mount *m,
     return TAKE_FD(mfd);
 }
 
-static bool source_is_dir(struct cell_container *c, const struct cell_mount *m)
+static bool tree_is_dir(int mfd)
 {
     struct stat st;
-    _cleanup_close_ int bundlefd = open(c->bundle, O_PATH | O_DIRECTORY | O_CLOEXEC);
-    return fstatat(bundlefd, m->source, &st, 0) < 0 || S_ISDIR(st.st_mode);
+    return fstat(mfd, &st) < 0 || S_ISDIR(st.st_mode);
+}
+
+/* The runtime opens every bind source before clone, with its host
+ * credentials, as runc and crun do: a source under a directory that the
+ * container's mapped root cannot enter (the 0700 state root that holds
+ * the NOTIFY_SOCKET directory, say) still binds. The init inherits the
+ * detached trees and attaches them; move_mount takes a tree of an
+ * anonymous mount namespace into any namespace the caller may mount in.
+ * A tree cloned here is also a peer of the host's source mount when that
+ * is shared, whatever the init makes of its own copy of the host's mounts:
+ * an rshared bind then propagates both ways. */
+int cell_mounts_open_binds(struct cell_container *c, cell_err_t *err)
+{
+    size_t n = c->spec->n_mounts;
+    if (n == 0)
+        return 0;
+    c->bind_fds = malloc(n * sizeof *c->bind_fds);
+    if (!c->bind_fds)
+        return cell_error(err, ENOMEM, "mounts");
+    for (size_t i = 0; i < n; i++)
+        c->bind_fds[i] = -1;
+    for (size_t i = 0; i < n; i++) {
+        const struct cell_mount *m = &c->spec->mounts[i];
+        if (!m->bind)
+            continue;
+        if (!m->source)
+            return cell_error(err, EINVAL, "mount on %s: bind mount without source",
+                              m->destination);
+        c->bind_fds[i] = make_bind_mount(c, m, err);
+        if (c->bind_fds[i] < 0)
+            return c->bind_fds[i];
+    }
+    return 0;
+}
+
+void cell_mounts_close_binds(struct cell_container *c)
+{
+    for (size_t i = 0; c->bind_fds && i < c->spec->n_mounts; i++)
+        if (c->bind_fds[i] >= 0)
+            close(c->bind_fds[i]);
+    free(c->bind_fds);
+    c->bind_fds = NULL;
 }
 
 static int attach(int mfd, int rootfd, const struct cell_mount *m, bool dir, cell_err_t *err)
@@ -254,17 +296,16 @@ static int mount_cgroup(struct cell_container *c, int rootfd, const struct cell_
     return attach(mfd, rootfd, m, true, err);
 }
 
-static int mount_one(struct cell_container *c, int rootfd, const struct cell_mount *m,
-                     cell_err_t *err)
+static int mount_one(struct cell_container *c, int rootfd, size_t i, cell_err_t *err)
 {
+    const struct cell_mount *m = &c->spec->mounts[i];
     if (m->bind) {
-        if (!m->source)
-            return cell_error(err, EINVAL, "mount on %s: bind mount without source",
-                              m->destination);
-        _cleanup_close_ int mfd = make_bind_mount(c, m, err);
+        /* Opened by the runtime (cell_mounts_open_binds). */
+        _cleanup_close_ int mfd = c->bind_fds ? TAKE_FD(c->bind_fds[i]) : -1;
         if (mfd < 0)
-            return mfd;
-        return attach(mfd, rootfd, m, source_is_dir(c, m), err);
+            return cell_error(err, EBADF, "bind mount %s on %s: not opened", m->source,
+                              m->destination);
+        return attach(mfd, rootfd, m, tree_is_dir(mfd), err);
     }
     if (!m->type)
         return cell_error(err, EINVAL, "mount on %s: no type", m->destination);
@@ -281,7 +322,7 @@ static int mount_one(struct cell_container *c, int rootfd, const struct cell_mou
 int cell_mounts_apply(struct cell_container *c, int rootfd, cell_err_t *err)
 {
     for (size_t i = 0; i < c->spec->n_mounts; i++) {
-        int r = mount_one(c, rootfd, &c->spec->mounts[i], err);
+        int r = mount_one(c, rootfd, i, err);
         if (r < 0)
             return r;
     }

@@ -5,6 +5,12 @@
 
 #include "runtime/container.h"
 
+/* Runtime side, before clone: a detached tree (open_tree) of every bind
+ * mount's source, opened with the runtime's credentials; the init inherits
+ * them. cell_mounts_close_binds closes what is left. */
+int cell_mounts_open_binds(struct cell_container *c, cell_err_t *err);
+void cell_mounts_close_binds(struct cell_container *c);
+
 /* Makes the host's mounts slave (or private) in this namespace so nothing
  * propagates back, and bind-mounts the rootfs onto itself (pivot_root needs
  * a mount point). Returns an O_PATH fd of the new root. */

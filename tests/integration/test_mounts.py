@@ -103,6 +103,31 @@ def test_rbind_brings_submounts_bind_does_not(rt, bundle, hostdir, host_mount):
     assert run_ok(rt, b) == "in-submount\n-\n"
 
 
+USERNS_MAP = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+
+
+def test_bind_source_under_a_dir_the_user_namespace_cannot_enter(rt, bundle, hostdir):
+    """Bind sources are opened with the runtime's host credentials (as runc
+    and crun do), not by the init after it became the user namespace's
+    root: host uid 100000 cannot enter a 0700 directory of host root, yet a
+    directory and a file under it are bound."""
+    top = hostdir("private")
+    os.chmod(top, 0o700)
+    src = os.path.join(top, "dir")
+    os.mkdir(src)
+    with open(os.path.join(src, "in-dir"), "w") as f:
+        f.write("dir\n")
+    with open(os.path.join(top, "file"), "w") as f:
+        f.write("file\n")
+    b = bundle().sh("cat /mnt/a/in-dir /etc/hostname; id -u")
+    b.linux["namespaces"].append({"type": "user"})
+    b.linux["uidMappings"] = USERNS_MAP
+    b.linux["gidMappings"] = USERNS_MAP
+    b.bind(src, "/mnt/a", "rbind", "ro")
+    b.bind(os.path.join(top, "file"), "/etc/hostname", "bind", "ro")
+    assert run_ok(rt, b) == "dir\nfile\n0\n"
+
+
 def test_bind_mount_of_a_missing_source_fails(rt, bundle, test_dir):
     b = bundle("true")
     b.bind(os.path.join(test_dir, "does-not-exist"), "/mnt/a", "rbind")
