@@ -219,6 +219,14 @@ static int validate_spec(const struct cell_spec *spec, cell_err_t *err)
     int r = check_sysctls(spec, err);
     if (r < 0)
         return r;
+    /* As runc: a mask or a read-only bind in the caller's own mount
+     * namespace would hide /proc and /sys paths from the caller too. */
+    bool restricts = (spec->linux.masked_paths && *spec->linux.masked_paths) ||
+                     (spec->linux.readonly_paths && *spec->linux.readonly_paths);
+    if (restricts && !spec->linux.ns[CELL_NS_MNT].present)
+        return cell_error(err, 0,
+                          "config.json: linux.maskedPaths, linux.readonlyPaths: need a mount "
+                          "namespace of the container's own");
     const struct cell_namespace *user = &spec->linux.ns[CELL_NS_USER];
     if (user->present && !user->path && spec->linux.n_uid_mappings == 0)
         return cell_error(err, 0, "config.json: linux.uidMappings: required with a new user namespace");

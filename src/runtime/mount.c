@@ -329,14 +329,21 @@ int cell_mounts_apply(struct cell_container *c, int rootfd, cell_err_t *err)
     return 0;
 }
 
+bool cell_mounts_own_namespace(const struct cell_container *c)
+{
+    return c->spec->linux.ns[CELL_NS_MNT].present;
+}
+
 int cell_rootfs_prepare(struct cell_container *c, cell_err_t *err)
 {
     /* Nothing mounted from here on may reach the host's mount table. A
      * private root stays private; everything else starts as slave and gets
-     * the asked propagation after pivot_root, which refuses shared mounts. */
+     * the asked propagation after pivot_root, which refuses shared mounts.
+     * Without a mount namespace of its own this would be the caller's
+     * table: it is left as it is. */
     unsigned long prop = c->spec->linux.rootfs_propagation;
     unsigned long start = (prop & MS_PRIVATE) ? MS_PRIVATE : MS_SLAVE;
-    if (mount(NULL, "/", NULL, MS_REC | start, NULL) < 0)
+    if (cell_mounts_own_namespace(c) && mount(NULL, "/", NULL, MS_REC | start, NULL) < 0)
         return cell_error(err, errno, "make / %s", start == MS_PRIVATE ? "rprivate" : "rslave");
     if (mount(c->rootfs, c->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
         return cell_error(err, errno, "bind mount rootfs %s", c->rootfs);
@@ -422,11 +429,13 @@ static int enter_pivot(int rootfd, cell_err_t *err)
     return 0;
 }
 
-static int enter_chroot(struct cell_container *c, int rootfd, cell_err_t *err)
+/* move_mount onto "/" only with a mount namespace of the container's own:
+ * in the caller's it would cover the caller's root. */
+static int enter_chroot(struct cell_container *c, int rootfd, bool move, cell_err_t *err)
 {
     if (fchdir(rootfd) < 0)
         return cell_error(err, errno, "chdir to rootfs");
-    if (mount(c->rootfs, "/", NULL, MS_MOVE, NULL) < 0)
+    if (move && mount(c->rootfs, "/", NULL, MS_MOVE, NULL) < 0)
         return cell_error(err, errno, "move rootfs to /");
     if (chroot(".") < 0)
         return cell_error(err, errno, "chroot");
@@ -435,15 +444,25 @@ static int enter_chroot(struct cell_container *c, int rootfd, cell_err_t *err)
 
 int cell_rootfs_enter(struct cell_container *c, int rootfd, cell_err_t *err)
 {
+    /* rootfd is the rootfs's bind onto itself (cell_rootfs_prepare): only
+     * that mount turns read-only. */
     if (c->spec->root_readonly && set_attrs(rootfd, MOUNT_ATTR_RDONLY, 0, 0, false) < 0)
         return cell_error(err, errno, "make root read-only");
-    int r = c->opts->no_pivot ? enter_chroot(c, rootfd, err) : enter_pivot(rootfd, err);
+    /* pivot_root in the caller's mount namespace would swap the root of
+     * every process in it: without a namespace of its own the container
+     * gets a chroot, as runc does. */
+    bool own = cell_mounts_own_namespace(c);
+    int r = !own            ? enter_chroot(c, rootfd, false, err)
+            : c->opts->no_pivot ? enter_chroot(c, rootfd, true, err)
+                                : enter_pivot(rootfd, err);
     if (r < 0)
         return r;
     if (chdir("/") < 0)
         return cell_error(err, errno, "chdir /");
+    /* In its own namespace a private root was made so before pivot_root;
+     * in the caller's, "/" is now the rootfs's own bind and nothing else. */
     unsigned long prop = c->spec->linux.rootfs_propagation;
-    if (prop && !(prop & MS_PRIVATE) && mount(NULL, "/", NULL, prop, NULL) < 0)
+    if (prop && (!own || !(prop & MS_PRIVATE)) && mount(NULL, "/", NULL, prop, NULL) < 0)
         return cell_error(err, errno, "linux.rootfsPropagation");
     return 0;
 }

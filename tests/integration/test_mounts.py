@@ -418,3 +418,92 @@ def test_container_mounts_do_not_appear_on_the_host(rt, bundle, test_dir, rootfs
         host = f.read()
     assert rootfs not in host and test_dir not in host
     rt.delete(b.cid, force=True)
+
+
+# -- no mount namespace --------------------------------------------------------
+#
+# Every run here happens inside a private mount namespace of the test's own
+# (`unshare -m --propagation private`): a runtime that got it wrong would
+# otherwise pivot this machine's root.
+
+IN_PRIVATE_MNTNS = r'''
+cd "$1"; shift
+mount --make-rshared /
+cat /proc/self/mountinfo > mi-before; ls -a / > root-before
+"$@" > stdout 2> stderr < /dev/null; echo $? > rc
+cat /proc/self/mountinfo > mi-after; ls -a / > root-after
+'''
+
+
+def run_in_private_mntns(rt, b, hostdir):
+    """`run` of b in a fresh private mount namespace whose mounts were made
+    shared (in peer groups of its own): what the caller had before and
+    after, and what the container said."""
+    out = hostdir("mntns")
+    subprocess.run(["unshare", "-m", "--propagation", "private", "--", "sh", "-c",
+                    IN_PRIVATE_MNTNS, "sh", out, *rt.argv("run", "--bundle", b, b.cid)],
+                   timeout=60)
+    return {name: read_file(os.path.join(out, name)) for name in os.listdir(out)}
+
+
+def mounts_outside(text, rootfs):
+    """The mountinfo lines whose mount point is not in rootfs."""
+    return [line for line in text.splitlines()
+            if line.split()[4] != rootfs and not line.split()[4].startswith(rootfs + "/")]
+
+
+def without_mount_namespace(bundle):
+    b = bundle().without_namespace("mount")
+    b.linux.pop("maskedPaths", None)
+    b.linux.pop("readonlyPaths", None)
+    return b
+
+
+def test_without_a_mount_namespace_the_callers_root_and_mounts_stay(rt, bundle, hostdir, rootfs):
+    """No "mount" in linux.namespaces: the container shares the caller's
+    mount namespace (config-linux.md), so there is no pivot_root (it would
+    swap the caller's root) and no change to the caller's mounts outside the
+    rootfs, their propagation included. The container still sees the
+    rootfs as its root, with its own /proc."""
+    b = without_mount_namespace(bundle).sh("ls /; echo pid=$$; grep -c . /proc/self/mountinfo")
+    r = run_in_private_mntns(rt, b, hostdir)
+    assert r["rc"] == "0\n", r["stderr"]
+    lines = r["stdout"].splitlines()
+    assert lines[:-2] == sorted(os.listdir(rootfs))
+    assert lines[-2] == "pid=1"
+    assert r["root-after"] == r["root-before"]
+    assert mounts_outside(r["mi-after"], rootfs) == mounts_outside(r["mi-before"], rootfs)
+
+
+def test_without_a_mount_namespace_root_readonly_holds(rt, bundle, hostdir, rootfs):
+    """root.readonly applies to the rootfs's own bind: the container cannot
+    write its root, and the caller's mount that holds the rootfs stays
+    writable."""
+    b = without_mount_namespace(bundle).sh("touch /ro-test 2>/dev/null && echo wrote || echo refused")
+    own = b.own_rootfs(rootfs)
+    r = run_in_private_mntns(rt, b, hostdir)
+    assert r["rc"] == "0\n", r["stderr"]
+    assert r["stdout"] == "refused\n"
+    assert not os.path.exists(os.path.join(own, "ro-test"))
+    assert mounts_outside(r["mi-after"], own) == mounts_outside(r["mi-before"], own)
+
+
+def test_masked_paths_without_a_mount_namespace_are_refused(rt, bundle, hostdir):
+    """As runc ("unable to restrict sys entries without a private MNT
+    namespace"): masking /proc paths in the caller's namespace would mask
+    them for the caller. One line, non-zero exit, nothing made."""
+    b = bundle("true").without_namespace("mount")
+    r = run_in_private_mntns(rt, b, hostdir)
+    assert r["rc"] != "0\n"
+    assert r["stdout"] == ""
+    assert len(r["stderr"].strip().splitlines()) == 1
+    assert r["mi-after"] == r["mi-before"]
+    assert not os.path.exists(os.path.join(rt.root, b.cid))
+
+
+@pytest.mark.cell_only
+def test_masked_paths_without_a_mount_namespace_error_text(rt, bundle, hostdir):
+    b = bundle("true").without_namespace("mount")
+    r = run_in_private_mntns(rt, b, hostdir)
+    assert r["stderr"] == ("cell-runtime: config.json: linux.maskedPaths, linux.readonlyPaths: "
+                           "need a mount namespace of the container's own\n")
