@@ -441,6 +441,9 @@ static int follow_setup(struct creation *k, cell_err_t *err)
         } else if (msg.type == SYNC_HOOKS) {
             if ((r = answer_hooks(k, err)) < 0)
                 return r;
+        } else if (msg.type == SYNC_MOUNT_SOURCES) {
+            if ((r = cell_mounts_send_sources(c, k->init, k->parent_sync, err)) < 0)
+                return r;
         } else if (msg.type == SYNC_SECCOMP_FD) {
             if ((r = answer_seccomp_fd(k, msg.rights_fd, err)) < 0)
                 return r;

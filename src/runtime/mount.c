@@ -3,9 +3,11 @@
 #include "base/fd.h"
 #include "base/path.h"
 #include "runtime/dev.h"
+#include "runtime/sync.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,12 +118,13 @@ static int set_attrs(int mfd, unsigned set, unsigned clr, unsigned long prop, bo
     return mount_setattr(mfd, "", flags, &attr, sizeof attr);
 }
 
-/* open_tree(OPEN_TREE_CLONE): a detached copy of the source tree. */
-static int make_bind_mount(struct cell_container *c, const struct cell_mount *m, cell_err_t *err)
+/* open_tree(OPEN_TREE_CLONE) of path at dirfd ("" for dirfd itself): a
+ * detached copy of the source tree, with the mount's options set. */
+static int clone_source(int dirfd, const char *path, const struct cell_mount *m, cell_err_t *err)
 {
-    _cleanup_close_ int bundlefd = open(c->bundle, O_PATH | O_DIRECTORY | O_CLOEXEC);
-    unsigned flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (m->recursive ? AT_RECURSIVE : 0);
-    _cleanup_close_ int mfd = open_tree(bundlefd, m->source, flags);
+    unsigned flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (m->recursive ? AT_RECURSIVE : 0) |
+                     (*path ? 0 : AT_EMPTY_PATH);
+    _cleanup_close_ int mfd = open_tree(dirfd, path, flags);
     if (mfd < 0)
         return cell_error(err, errno, "bind mount %s on %s", m->source, m->destination);
     unsigned set = cell_mount_attrs_from_flags(m->flags);
@@ -133,21 +136,38 @@ static int make_bind_mount(struct cell_container *c, const struct cell_mount *m,
     return TAKE_FD(mfd);
 }
 
+static int make_bind_mount(struct cell_container *c, const struct cell_mount *m, cell_err_t *err)
+{
+    _cleanup_close_ int bundlefd = open(c->bundle, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    return clone_source(bundlefd, m->source, m, err);
+}
+
 static bool tree_is_dir(int mfd)
 {
     struct stat st;
     return fstat(mfd, &st) < 0 || S_ISDIR(st.st_mode);
 }
 
-/* The runtime opens every bind source before clone, with its host
- * credentials, as runc and crun do: a source under a directory that the
- * container's mapped root cannot enter (the 0700 state root that holds
- * the NOTIFY_SOCKET directory, say) still binds. The init inherits the
- * detached trees and attaches them; move_mount takes a tree of an
- * anonymous mount namespace into any namespace the caller may mount in.
- * A tree cloned here is also a peer of the host's source mount when that
- * is shared, whatever the init makes of its own copy of the host's mounts:
- * an rshared bind then propagates both ways. */
+/* A mount namespace owned by another user namespace than the runtime's
+ * gets its copy of the host's mounts with their flags locked (ro, nosuid,
+ * nodev, noexec, atime: the container's root cannot clear them). A tree
+ * the runtime cloned from its own mounts would carry no lock: the source
+ * is then opened inside the init's namespace instead, by the runtime, and
+ * cloned there by the init (cell_mounts_send_sources). */
+static bool open_sources_inside(const struct cell_container *c)
+{
+    return c->userns || c->ns_fds[CELL_NS_USER] >= 0;
+}
+
+/* Bind sources are opened by the runtime, with its host credentials, as
+ * runc and crun do: a source under a directory that the container's
+ * mapped root cannot enter (the 0700 state root that holds the
+ * NOTIFY_SOCKET directory, say) still binds. Without a user namespace the
+ * detached trees are cloned here, before clone, and inherited: no round
+ * trip, and a tree cloned from the host's mount is a peer of it when that
+ * is shared, whatever the init makes of its own copy of the host's mounts,
+ * so an rshared bind propagates both ways. move_mount takes a tree of an
+ * anonymous mount namespace into any namespace the caller may mount in. */
 int cell_mounts_open_binds(struct cell_container *c, cell_err_t *err)
 {
     size_t n = c->spec->n_mounts;
@@ -165,7 +185,63 @@ int cell_mounts_open_binds(struct cell_container *c, cell_err_t *err)
         if (!m->source)
             return cell_error(err, EINVAL, "mount on %s: bind mount without source",
                               m->destination);
+        if (open_sources_inside(c))
+            continue;
         c->bind_fds[i] = make_bind_mount(c, m, err);
+        if (c->bind_fds[i] < 0)
+            return c->bind_fds[i];
+    }
+    return 0;
+}
+
+/* Runtime side: each bind source opened O_PATH in the init's mount
+ * namespace, through /proc/PID/root, and sent in mount order. A source it
+ * cannot open that way (a rootless runtime may not reach a non-dumpable
+ * init's root) goes without an fd: the init then opens it itself. */
+int cell_mounts_send_sources(struct cell_container *c, pid_t init, int sock, cell_err_t *err)
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "/proc/%d/root", init);
+    _cleanup_close_ int rootfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    for (size_t i = 0; i < c->spec->n_mounts; i++) {
+        const struct cell_mount *m = &c->spec->mounts[i];
+        if (!m->bind)
+            continue;
+        int fd = -1;
+        if (rootfd >= 0 &&
+            snprintf(path, sizeof path, "%s%s%s", m->source[0] == '/' ? "" : c->bundle,
+                     m->source[0] == '/' ? "" : "/", m->source) < (int)sizeof path)
+            fd = cell_openat_in_root(rootfd, path, O_PATH);
+        int r = cell_sync_send_value_fd(sock, SYNC_MOUNT_SOURCE, (int)i, fd);
+        if (fd >= 0)
+            close(fd);
+        if (r < 0)
+            return cell_error(err, -r, "send bind mount source %s", m->source);
+    }
+    return 0;
+}
+
+/* Init side of cell_mounts_send_sources. */
+static int receive_sources(struct cell_container *c, cell_err_t *err)
+{
+    bool any = false;
+    for (size_t i = 0; i < c->spec->n_mounts; i++)
+        any |= c->spec->mounts[i].bind;
+    if (!open_sources_inside(c) || !any)
+        return 0;
+    cell_sync_send(c->sync_fd, SYNC_MOUNT_SOURCES, 0, NULL);
+    for (size_t i = 0; i < c->spec->n_mounts; i++) {
+        const struct cell_mount *m = &c->spec->mounts[i];
+        if (!m->bind)
+            continue;
+        struct cell_sync_msg msg;
+        int r = cell_sync_expect(c->sync_fd, SYNC_MOUNT_SOURCE, &msg, err);
+        if (r < 0)
+            return r;
+        _cleanup_close_ int src = msg.rights_fd;
+        if (msg.value != (int)i)
+            return cell_error(err, EPROTO, "bind mount %s: source out of order", m->source);
+        c->bind_fds[i] = src >= 0 ? clone_source(src, "", m, err) : make_bind_mount(c, m, err);
         if (c->bind_fds[i] < 0)
             return c->bind_fds[i];
     }
@@ -321,8 +397,11 @@ static int mount_one(struct cell_container *c, int rootfd, size_t i, cell_err_t 
 
 int cell_mounts_apply(struct cell_container *c, int rootfd, cell_err_t *err)
 {
+    int r = receive_sources(c, err);
+    if (r < 0)
+        return r;
     for (size_t i = 0; i < c->spec->n_mounts; i++) {
-        int r = mount_one(c, rootfd, i, err);
+        r = mount_one(c, rootfd, i, err);
         if (r < 0)
             return r;
     }

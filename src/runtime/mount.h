@@ -7,9 +7,13 @@
 
 /* Runtime side, before clone: a detached tree (open_tree) of every bind
  * mount's source, opened with the runtime's credentials; the init inherits
- * them. cell_mounts_close_binds closes what is left. */
+ * them (without a user namespace; see mount.c). cell_mounts_close_binds
+ * closes what is left. */
 int cell_mounts_open_binds(struct cell_container *c, cell_err_t *err);
 void cell_mounts_close_binds(struct cell_container *c);
+/* Runtime side, when the init asks (SYNC_MOUNT_SOURCES; with a user
+ * namespace): the bind sources opened in the init's mount namespace. */
+int cell_mounts_send_sources(struct cell_container *c, pid_t init, int sock, cell_err_t *err);
 
 /* True when the container has a mount namespace of its own (new or
  * joined); without one, every mount lands in the caller's namespace. */

@@ -128,6 +128,26 @@ def test_bind_source_under_a_dir_the_user_namespace_cannot_enter(rt, bundle, hos
     assert run_ok(rt, b) == "dir\nfile\n0\n"
 
 
+def test_user_namespace_cannot_clear_the_flags_of_a_read_only_host_source(rt, bundle, hostdir,
+                                                                         host_mount):
+    """A host mount seen from a mount namespace of a user namespace has its
+    flags locked: the container's root, even with CAP_SYS_ADMIN, cannot make
+    a bind of a read-only, nosuid host mount writable or suid. Opening the
+    source with the runtime's credentials must keep that."""
+    src = hostdir("ro-src")
+    host_mount("--bind", src, src)
+    subprocess.run(["mount", "-o", "remount,bind,ro,nosuid", src], check=True)
+    b = bundle().sh("for o in rw ro,suid; do"
+                    " mount -o remount,bind,$o /mnt/a 2>/dev/null && echo $o || echo locked; done")
+    b.linux["namespaces"].append({"type": "user"})
+    b.linux["uidMappings"] = USERNS_MAP
+    b.linux["gidMappings"] = USERNS_MAP
+    b.process["capabilities"] = {k: ["CAP_SYS_ADMIN"] for k in
+                                 ("bounding", "effective", "permitted")}
+    b.bind(src, "/mnt/a", "rbind")
+    assert run_ok(rt, b) == "locked\nlocked\n"
+
+
 def test_bind_mount_of_a_missing_source_fails(rt, bundle, test_dir):
     b = bundle("true")
     b.bind(os.path.join(test_dir, "does-not-exist"), "/mnt/a", "rbind")
