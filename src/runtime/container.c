@@ -6,6 +6,7 @@
 #include "runtime/container.h"
 #include "runtime/dev.h"
 #include "runtime/hooks.h"
+#include "runtime/mount.h"
 #include "runtime/notify.h"
 #include "runtime/ns.h"
 #include "runtime/ops.h"
@@ -89,8 +90,11 @@ static void creation_init(struct creation *k, const struct cell_create_opts *o)
     k->rootfd = k->dirfd = k->parent_sync = k->console_parent = -1;
 }
 
-static void close_join_fds(struct cell_container *c)
+/* What was opened for the child to inherit; the parent closes its copies
+ * after clone. */
+static void close_child_fds(struct cell_container *c)
 {
+    cell_mounts_close_binds(c);
     for (size_t i = 0; i < c->n_cg_join_fds; i++)
         close(c->cg_join_fds[i]);
     free(c->cg_join_fds);
@@ -120,7 +124,7 @@ static void creation_undo(struct creation *k)
 static void creation_free(struct creation *k)
 {
     struct cell_container *c = &k->c;
-    close_join_fds(c);
+    close_child_fds(c);
     cell_ns_close(c);
     if (c->sync_fd >= 0)
         close(c->sync_fd);
@@ -215,6 +219,14 @@ static int validate_spec(const struct cell_spec *spec, cell_err_t *err)
     int r = check_sysctls(spec, err);
     if (r < 0)
         return r;
+    /* As runc: a mask or a read-only bind in the caller's own mount
+     * namespace would hide /proc and /sys paths from the caller too. */
+    bool restricts = (spec->linux.masked_paths && *spec->linux.masked_paths) ||
+                     (spec->linux.readonly_paths && *spec->linux.readonly_paths);
+    if (restricts && !spec->linux.ns[CELL_NS_MNT].present)
+        return cell_error(err, 0,
+                          "config.json: linux.maskedPaths, linux.readonlyPaths: need a mount "
+                          "namespace of the container's own");
     const struct cell_namespace *user = &spec->linux.ns[CELL_NS_USER];
     if (user->present && !user->path && spec->linux.n_uid_mappings == 0)
         return cell_error(err, 0, "config.json: linux.uidMappings: required with a new user namespace");
@@ -428,6 +440,9 @@ static int follow_setup(struct creation *k, cell_err_t *err)
         } else if (msg.type == SYNC_HOOKS) {
             if ((r = answer_hooks(k, err)) < 0)
                 return r;
+        } else if (msg.type == SYNC_MOUNT_SOURCES) {
+            if ((r = cell_mounts_send_sources(c, k->init, k->parent_sync, err)) < 0)
+                return r;
         } else if (msg.type == SYNC_SECCOMP_FD) {
             if ((r = answer_seccomp_fd(k, msg.rights_fd, err)) < 0)
                 return r;
@@ -466,7 +481,7 @@ static int create_container(struct creation *k, bool gate_fifo, cell_err_t *err)
         return r;
     if (c->two_stage)
         prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
-    if ((r = cell_ns_prepare_parent(c, err)) < 0)
+    if ((r = cell_mounts_open_binds(c, err)) < 0 || (r = cell_ns_prepare_parent(c, err)) < 0)
         return r;
     k->child = clone_init(c);
     if (k->child < 0)
@@ -475,7 +490,7 @@ static int create_container(struct creation *k, bool gate_fifo, cell_err_t *err)
         close(k->parent_sync);
         cell_init_main(c);
     }
-    close_join_fds(c);
+    close_child_fds(c);
     cell_ns_close(c);
     close(c->sync_fd);
     c->sync_fd = -1;

@@ -20,6 +20,7 @@ struct cell_container {
     int *cg_join_fds; /* v1: "tasks" fds the init writes "0" to */
     size_t n_cg_join_fds;
     int cg_clone_fd; /* v2: cgroup dir for CLONE_INTO_CGROUP, or -1 */
+    int *bind_fds; /* per spec mount: its source's detached tree (mount.c), or -1 */
     int ns_fds[CELL_NS_COUNT]; /* opened namespaces to join, or -1 */
     unsigned long clone_flags; /* namespaces the clone itself makes */
     unsigned long unshare_flags; /* namespaces the init unshares after joining */

@@ -3,10 +3,13 @@
 #include "base/fd.h"
 #include "base/path.h"
 #include "runtime/dev.h"
+#include "runtime/sync.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -115,12 +118,13 @@ static int set_attrs(int mfd, unsigned set, unsigned clr, unsigned long prop, bo
     return mount_setattr(mfd, "", flags, &attr, sizeof attr);
 }
 
-/* open_tree(OPEN_TREE_CLONE): a detached copy of the source tree. */
-static int make_bind_mount(struct cell_container *c, const struct cell_mount *m, cell_err_t *err)
+/* open_tree(OPEN_TREE_CLONE) of path at dirfd ("" for dirfd itself): a
+ * detached copy of the source tree, with the mount's options set. */
+static int clone_source(int dirfd, const char *path, const struct cell_mount *m, cell_err_t *err)
 {
-    _cleanup_close_ int bundlefd = open(c->bundle, O_PATH | O_DIRECTORY | O_CLOEXEC);
-    unsigned flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (m->recursive ? AT_RECURSIVE : 0);
-    _cleanup_close_ int mfd = open_tree(bundlefd, m->source, flags);
+    unsigned flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (m->recursive ? AT_RECURSIVE : 0) |
+                     (*path ? 0 : AT_EMPTY_PATH);
+    _cleanup_close_ int mfd = open_tree(dirfd, path, flags);
     if (mfd < 0)
         return cell_error(err, errno, "bind mount %s on %s", m->source, m->destination);
     unsigned set = cell_mount_attrs_from_flags(m->flags);
@@ -132,11 +136,125 @@ static int make_bind_mount(struct cell_container *c, const struct cell_mount *m,
     return TAKE_FD(mfd);
 }
 
-static bool source_is_dir(struct cell_container *c, const struct cell_mount *m)
+static int make_bind_mount(struct cell_container *c, const struct cell_mount *m, cell_err_t *err)
+{
+    _cleanup_close_ int bundlefd = open(c->bundle, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    return clone_source(bundlefd, m->source, m, err);
+}
+
+static bool tree_is_dir(int mfd)
 {
     struct stat st;
-    _cleanup_close_ int bundlefd = open(c->bundle, O_PATH | O_DIRECTORY | O_CLOEXEC);
-    return fstatat(bundlefd, m->source, &st, 0) < 0 || S_ISDIR(st.st_mode);
+    return fstat(mfd, &st) < 0 || S_ISDIR(st.st_mode);
+}
+
+/* A mount namespace owned by another user namespace than the runtime's
+ * gets its copy of the host's mounts with their flags locked (ro, nosuid,
+ * nodev, noexec, atime: the container's root cannot clear them). A tree
+ * the runtime cloned from its own mounts would carry no lock: the source
+ * is then opened inside the init's namespace instead, by the runtime, and
+ * cloned there by the init (cell_mounts_send_sources). */
+static bool open_sources_inside(const struct cell_container *c)
+{
+    return c->userns || c->ns_fds[CELL_NS_USER] >= 0;
+}
+
+/* Bind sources are opened by the runtime, with its host credentials, as
+ * runc and crun do: a source under a directory that the container's
+ * mapped root cannot enter (the 0700 state root that holds the
+ * NOTIFY_SOCKET directory, say) still binds. Without a user namespace the
+ * detached trees are cloned here, before clone, and inherited: no round
+ * trip, and a tree cloned from the host's mount is a peer of it when that
+ * is shared, whatever the init makes of its own copy of the host's mounts,
+ * so an rshared bind propagates both ways. move_mount takes a tree of an
+ * anonymous mount namespace into any namespace the caller may mount in. */
+int cell_mounts_open_binds(struct cell_container *c, cell_err_t *err)
+{
+    size_t n = c->spec->n_mounts;
+    if (n == 0)
+        return 0;
+    c->bind_fds = malloc(n * sizeof *c->bind_fds);
+    if (!c->bind_fds)
+        return cell_error(err, ENOMEM, "mounts");
+    for (size_t i = 0; i < n; i++)
+        c->bind_fds[i] = -1;
+    for (size_t i = 0; i < n; i++) {
+        const struct cell_mount *m = &c->spec->mounts[i];
+        if (!m->bind)
+            continue;
+        if (!m->source)
+            return cell_error(err, EINVAL, "mount on %s: bind mount without source",
+                              m->destination);
+        if (open_sources_inside(c))
+            continue;
+        c->bind_fds[i] = make_bind_mount(c, m, err);
+        if (c->bind_fds[i] < 0)
+            return c->bind_fds[i];
+    }
+    return 0;
+}
+
+/* Runtime side: each bind source opened O_PATH in the init's mount
+ * namespace, through /proc/PID/root, and sent in mount order. A source it
+ * cannot open that way (a rootless runtime may not reach a non-dumpable
+ * init's root) goes without an fd: the init then opens it itself. */
+int cell_mounts_send_sources(struct cell_container *c, pid_t init, int sock, cell_err_t *err)
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "/proc/%d/root", init);
+    _cleanup_close_ int rootfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    for (size_t i = 0; i < c->spec->n_mounts; i++) {
+        const struct cell_mount *m = &c->spec->mounts[i];
+        if (!m->bind)
+            continue;
+        int fd = -1;
+        if (rootfd >= 0 &&
+            snprintf(path, sizeof path, "%s%s%s", m->source[0] == '/' ? "" : c->bundle,
+                     m->source[0] == '/' ? "" : "/", m->source) < (int)sizeof path)
+            fd = cell_openat_in_root(rootfd, path, O_PATH);
+        int r = cell_sync_send_value_fd(sock, SYNC_MOUNT_SOURCE, (int)i, fd);
+        if (fd >= 0)
+            close(fd);
+        if (r < 0)
+            return cell_error(err, -r, "send bind mount source %s", m->source);
+    }
+    return 0;
+}
+
+/* Init side of cell_mounts_send_sources. */
+static int receive_sources(struct cell_container *c, cell_err_t *err)
+{
+    bool any = false;
+    for (size_t i = 0; i < c->spec->n_mounts; i++)
+        any |= c->spec->mounts[i].bind;
+    if (!open_sources_inside(c) || !any)
+        return 0;
+    cell_sync_send(c->sync_fd, SYNC_MOUNT_SOURCES, 0, NULL);
+    for (size_t i = 0; i < c->spec->n_mounts; i++) {
+        const struct cell_mount *m = &c->spec->mounts[i];
+        if (!m->bind)
+            continue;
+        struct cell_sync_msg msg;
+        int r = cell_sync_expect(c->sync_fd, SYNC_MOUNT_SOURCE, &msg, err);
+        if (r < 0)
+            return r;
+        _cleanup_close_ int src = msg.rights_fd;
+        if (msg.value != (int)i)
+            return cell_error(err, EPROTO, "bind mount %s: source out of order", m->source);
+        c->bind_fds[i] = src >= 0 ? clone_source(src, "", m, err) : make_bind_mount(c, m, err);
+        if (c->bind_fds[i] < 0)
+            return c->bind_fds[i];
+    }
+    return 0;
+}
+
+void cell_mounts_close_binds(struct cell_container *c)
+{
+    for (size_t i = 0; c->bind_fds && i < c->spec->n_mounts; i++)
+        if (c->bind_fds[i] >= 0)
+            close(c->bind_fds[i]);
+    free(c->bind_fds);
+    c->bind_fds = NULL;
 }
 
 static int attach(int mfd, int rootfd, const struct cell_mount *m, bool dir, cell_err_t *err)
@@ -254,17 +372,16 @@ static int mount_cgroup(struct cell_container *c, int rootfd, const struct cell_
     return attach(mfd, rootfd, m, true, err);
 }
 
-static int mount_one(struct cell_container *c, int rootfd, const struct cell_mount *m,
-                     cell_err_t *err)
+static int mount_one(struct cell_container *c, int rootfd, size_t i, cell_err_t *err)
 {
+    const struct cell_mount *m = &c->spec->mounts[i];
     if (m->bind) {
-        if (!m->source)
-            return cell_error(err, EINVAL, "mount on %s: bind mount without source",
-                              m->destination);
-        _cleanup_close_ int mfd = make_bind_mount(c, m, err);
+        /* Opened by the runtime (cell_mounts_open_binds). */
+        _cleanup_close_ int mfd = c->bind_fds ? TAKE_FD(c->bind_fds[i]) : -1;
         if (mfd < 0)
-            return mfd;
-        return attach(mfd, rootfd, m, source_is_dir(c, m), err);
+            return cell_error(err, EBADF, "bind mount %s on %s: not opened", m->source,
+                              m->destination);
+        return attach(mfd, rootfd, m, tree_is_dir(mfd), err);
     }
     if (!m->type)
         return cell_error(err, EINVAL, "mount on %s: no type", m->destination);
@@ -280,22 +397,32 @@ static int mount_one(struct cell_container *c, int rootfd, const struct cell_mou
 
 int cell_mounts_apply(struct cell_container *c, int rootfd, cell_err_t *err)
 {
+    int r = receive_sources(c, err);
+    if (r < 0)
+        return r;
     for (size_t i = 0; i < c->spec->n_mounts; i++) {
-        int r = mount_one(c, rootfd, &c->spec->mounts[i], err);
+        r = mount_one(c, rootfd, i, err);
         if (r < 0)
             return r;
     }
     return 0;
 }
 
+bool cell_mounts_own_namespace(const struct cell_container *c)
+{
+    return c->spec->linux.ns[CELL_NS_MNT].present;
+}
+
 int cell_rootfs_prepare(struct cell_container *c, cell_err_t *err)
 {
     /* Nothing mounted from here on may reach the host's mount table. A
      * private root stays private; everything else starts as slave and gets
-     * the asked propagation after pivot_root, which refuses shared mounts. */
+     * the asked propagation after pivot_root, which refuses shared mounts.
+     * Without a mount namespace of its own this would be the caller's
+     * table: it is left as it is. */
     unsigned long prop = c->spec->linux.rootfs_propagation;
     unsigned long start = (prop & MS_PRIVATE) ? MS_PRIVATE : MS_SLAVE;
-    if (mount(NULL, "/", NULL, MS_REC | start, NULL) < 0)
+    if (cell_mounts_own_namespace(c) && mount(NULL, "/", NULL, MS_REC | start, NULL) < 0)
         return cell_error(err, errno, "make / %s", start == MS_PRIVATE ? "rprivate" : "rslave");
     if (mount(c->rootfs, c->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
         return cell_error(err, errno, "bind mount rootfs %s", c->rootfs);
@@ -381,11 +508,13 @@ static int enter_pivot(int rootfd, cell_err_t *err)
     return 0;
 }
 
-static int enter_chroot(struct cell_container *c, int rootfd, cell_err_t *err)
+/* move_mount onto "/" only with a mount namespace of the container's own:
+ * in the caller's it would cover the caller's root. */
+static int enter_chroot(struct cell_container *c, int rootfd, bool move, cell_err_t *err)
 {
     if (fchdir(rootfd) < 0)
         return cell_error(err, errno, "chdir to rootfs");
-    if (mount(c->rootfs, "/", NULL, MS_MOVE, NULL) < 0)
+    if (move && mount(c->rootfs, "/", NULL, MS_MOVE, NULL) < 0)
         return cell_error(err, errno, "move rootfs to /");
     if (chroot(".") < 0)
         return cell_error(err, errno, "chroot");
@@ -394,15 +523,25 @@ static int enter_chroot(struct cell_container *c, int rootfd, cell_err_t *err)
 
 int cell_rootfs_enter(struct cell_container *c, int rootfd, cell_err_t *err)
 {
+    /* rootfd is the rootfs's bind onto itself (cell_rootfs_prepare): only
+     * that mount turns read-only. */
     if (c->spec->root_readonly && set_attrs(rootfd, MOUNT_ATTR_RDONLY, 0, 0, false) < 0)
         return cell_error(err, errno, "make root read-only");
-    int r = c->opts->no_pivot ? enter_chroot(c, rootfd, err) : enter_pivot(rootfd, err);
+    /* pivot_root in the caller's mount namespace would swap the root of
+     * every process in it: without a namespace of its own the container
+     * gets a chroot, as runc does. */
+    bool own = cell_mounts_own_namespace(c);
+    int r = !own            ? enter_chroot(c, rootfd, false, err)
+            : c->opts->no_pivot ? enter_chroot(c, rootfd, true, err)
+                                : enter_pivot(rootfd, err);
     if (r < 0)
         return r;
     if (chdir("/") < 0)
         return cell_error(err, errno, "chdir /");
+    /* In its own namespace a private root was made so before pivot_root;
+     * in the caller's, "/" is now the rootfs's own bind and nothing else. */
     unsigned long prop = c->spec->linux.rootfs_propagation;
-    if (prop && !(prop & MS_PRIVATE) && mount(NULL, "/", NULL, prop, NULL) < 0)
+    if (prop && (!own || !(prop & MS_PRIVATE)) && mount(NULL, "/", NULL, prop, NULL) < 0)
         return cell_error(err, errno, "linux.rootfsPropagation");
     return 0;
 }

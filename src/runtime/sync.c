@@ -68,7 +68,14 @@ int cell_sync_expect(int fd, int type, struct cell_sync_msg *msg, cell_err_t *er
 
 int cell_sync_send_fd(int sock, int type, int fd)
 {
-    struct cell_sync_msg msg = {.type = type};
+    return cell_sync_send_value_fd(sock, type, 0, fd);
+}
+
+int cell_sync_send_value_fd(int sock, int type, int value, int fd)
+{
+    if (fd < 0)
+        return cell_sync_send(sock, type, value, NULL);
+    struct cell_sync_msg msg = {.type = type, .value = value};
     struct iovec iov = {.iov_base = &msg, .iov_len = offsetof(struct cell_sync_msg, text)};
     union {
         char buf[CMSG_SPACE(sizeof(int))];

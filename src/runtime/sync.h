@@ -17,6 +17,8 @@ enum cell_sync_type {
     SYNC_HOOKS,            /* init -> parent: namespaces and mounts ready, before pivot_root */
     SYNC_HOOKS_DONE,       /* parent -> init: prestart/createRuntime ran; text = state JSON */
     SYNC_SECCOMP_FD,       /* init -> parent: the seccomp notify fd rides along (SCM_RIGHTS) */
+    SYNC_MOUNT_SOURCES,    /* init -> parent: open the bind sources in my mount namespace */
+    SYNC_MOUNT_SOURCE,     /* parent -> init: value = mount index; an O_PATH fd, or none */
 };
 
 #define CELL_SYNC_TEXT_MAX 4096
@@ -37,6 +39,8 @@ int cell_sync_expect(int fd, int type, struct cell_sync_msg *msg, cell_err_t *er
 
 /* A message with an fd attached (SCM_RIGHTS); it arrives in rights_fd. */
 int cell_sync_send_fd(int sock, int type, int fd);
+/* The same with a value; fd < 0 sends the message alone. */
+int cell_sync_send_value_fd(int sock, int type, int value, int fd);
 
 /* Child side: report err to the parent and _exit. */
 __attribute__((noreturn)) void cell_sync_die(int fd, cell_err_t *err);

@@ -103,6 +103,51 @@ def test_rbind_brings_submounts_bind_does_not(rt, bundle, hostdir, host_mount):
     assert run_ok(rt, b) == "in-submount\n-\n"
 
 
+USERNS_MAP = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+
+
+def test_bind_source_under_a_dir_the_user_namespace_cannot_enter(rt, bundle, hostdir):
+    """Bind sources are opened with the runtime's host credentials (as runc
+    and crun do), not by the init after it became the user namespace's
+    root: host uid 100000 cannot enter a 0700 directory of host root, yet a
+    directory and a file under it are bound."""
+    top = hostdir("private")
+    os.chmod(top, 0o700)
+    src = os.path.join(top, "dir")
+    os.mkdir(src)
+    with open(os.path.join(src, "in-dir"), "w") as f:
+        f.write("dir\n")
+    with open(os.path.join(top, "file"), "w") as f:
+        f.write("file\n")
+    b = bundle().sh("cat /mnt/a/in-dir /etc/hostname; id -u")
+    b.linux["namespaces"].append({"type": "user"})
+    b.linux["uidMappings"] = USERNS_MAP
+    b.linux["gidMappings"] = USERNS_MAP
+    b.bind(src, "/mnt/a", "rbind", "ro")
+    b.bind(os.path.join(top, "file"), "/etc/hostname", "bind", "ro")
+    assert run_ok(rt, b) == "dir\nfile\n0\n"
+
+
+def test_user_namespace_cannot_clear_the_flags_of_a_read_only_host_source(rt, bundle, hostdir,
+                                                                         host_mount):
+    """A host mount seen from a mount namespace of a user namespace has its
+    flags locked: the container's root, even with CAP_SYS_ADMIN, cannot make
+    a bind of a read-only, nosuid host mount writable or suid. Opening the
+    source with the runtime's credentials must keep that."""
+    src = hostdir("ro-src")
+    host_mount("--bind", src, src)
+    subprocess.run(["mount", "-o", "remount,bind,ro,nosuid", src], check=True)
+    b = bundle().sh("for o in rw ro,suid; do"
+                    " mount -o remount,bind,$o /mnt/a 2>/dev/null && echo $o || echo locked; done")
+    b.linux["namespaces"].append({"type": "user"})
+    b.linux["uidMappings"] = USERNS_MAP
+    b.linux["gidMappings"] = USERNS_MAP
+    b.process["capabilities"] = {k: ["CAP_SYS_ADMIN"] for k in
+                                 ("bounding", "effective", "permitted")}
+    b.bind(src, "/mnt/a", "rbind")
+    assert run_ok(rt, b) == "locked\nlocked\n"
+
+
 def test_bind_mount_of_a_missing_source_fails(rt, bundle, test_dir):
     b = bundle("true")
     b.bind(os.path.join(test_dir, "does-not-exist"), "/mnt/a", "rbind")
@@ -357,13 +402,15 @@ def propagation_case(rt, bundle, gate, hostdir, host_mount, src, bind_prop, root
     b.bind(src, "/mnt/a", "rbind", bind_prop)
     if root_prop:
         b.linux["rootfsPropagation"] = root_prop
-    b.sh(f"{g.wait}; stat -f -c %T /mnt/a/sub > /out/fstype")
+    # mountinfo, not the file system type: the source may itself be a
+    # tmpfs (a test dir under a tmpfs /tmp, as in tests/vm).
+    b.sh(f"{g.wait}; cut -d' ' -f5 /proc/self/mountinfo > /out/mounts")
     rt.create_running(b)
     host_mount("-t", "tmpfs", "-o", "size=64k", "tmpfs", sub)
     g.release()
     rt.wait_status(b.cid, "stopped")
     rt.delete(b.cid)
-    return read_file(os.path.join(out, "fstype")).strip() == "tmpfs"
+    return "/mnt/a/sub" in read_file(os.path.join(out, "mounts")).split()
 
 
 def test_host_mount_propagates_into_rslave_bind_by_default(rt, bundle, gate, hostdir,
@@ -412,3 +459,92 @@ def test_container_mounts_do_not_appear_on_the_host(rt, bundle, test_dir, rootfs
         host = f.read()
     assert rootfs not in host and test_dir not in host
     rt.delete(b.cid, force=True)
+
+
+# -- no mount namespace --------------------------------------------------------
+#
+# Every run here happens inside a private mount namespace of the test's own
+# (`unshare -m --propagation private`): a runtime that got it wrong would
+# otherwise pivot this machine's root.
+
+IN_PRIVATE_MNTNS = r'''
+cd "$1"; shift
+mount --make-rshared /
+cat /proc/self/mountinfo > mi-before; ls -a / > root-before
+"$@" > stdout 2> stderr < /dev/null; echo $? > rc
+cat /proc/self/mountinfo > mi-after; ls -a / > root-after
+'''
+
+
+def run_in_private_mntns(rt, b, hostdir):
+    """`run` of b in a fresh private mount namespace whose mounts were made
+    shared (in peer groups of its own): what the caller had before and
+    after, and what the container said."""
+    out = hostdir("mntns")
+    subprocess.run(["unshare", "-m", "--propagation", "private", "--", "sh", "-c",
+                    IN_PRIVATE_MNTNS, "sh", out, *rt.argv("run", "--bundle", b, b.cid)],
+                   timeout=60)
+    return {name: read_file(os.path.join(out, name)) for name in os.listdir(out)}
+
+
+def mounts_outside(text, rootfs):
+    """The mountinfo lines whose mount point is not in rootfs."""
+    return [line for line in text.splitlines()
+            if line.split()[4] != rootfs and not line.split()[4].startswith(rootfs + "/")]
+
+
+def without_mount_namespace(bundle):
+    b = bundle().without_namespace("mount")
+    b.linux.pop("maskedPaths", None)
+    b.linux.pop("readonlyPaths", None)
+    return b
+
+
+def test_without_a_mount_namespace_the_callers_root_and_mounts_stay(rt, bundle, hostdir, rootfs):
+    """No "mount" in linux.namespaces: the container shares the caller's
+    mount namespace (config-linux.md), so there is no pivot_root (it would
+    swap the caller's root) and no change to the caller's mounts outside the
+    rootfs, their propagation included. The container still sees the
+    rootfs as its root, with its own /proc."""
+    b = without_mount_namespace(bundle).sh("ls /; echo pid=$$; grep -c . /proc/self/mountinfo")
+    r = run_in_private_mntns(rt, b, hostdir)
+    assert r["rc"] == "0\n", r["stderr"]
+    lines = r["stdout"].splitlines()
+    assert lines[:-2] == sorted(os.listdir(rootfs))
+    assert lines[-2] == "pid=1"
+    assert r["root-after"] == r["root-before"]
+    assert mounts_outside(r["mi-after"], rootfs) == mounts_outside(r["mi-before"], rootfs)
+
+
+def test_without_a_mount_namespace_root_readonly_holds(rt, bundle, hostdir, rootfs):
+    """root.readonly applies to the rootfs's own bind: the container cannot
+    write its root, and the caller's mount that holds the rootfs stays
+    writable."""
+    b = without_mount_namespace(bundle).sh("touch /ro-test 2>/dev/null && echo wrote || echo refused")
+    own = b.own_rootfs(rootfs)
+    r = run_in_private_mntns(rt, b, hostdir)
+    assert r["rc"] == "0\n", r["stderr"]
+    assert r["stdout"] == "refused\n"
+    assert not os.path.exists(os.path.join(own, "ro-test"))
+    assert mounts_outside(r["mi-after"], own) == mounts_outside(r["mi-before"], own)
+
+
+def test_masked_paths_without_a_mount_namespace_are_refused(rt, bundle, hostdir):
+    """As runc ("unable to restrict sys entries without a private MNT
+    namespace"): masking /proc paths in the caller's namespace would mask
+    them for the caller. One line, non-zero exit, nothing made."""
+    b = bundle("true").without_namespace("mount")
+    r = run_in_private_mntns(rt, b, hostdir)
+    assert r["rc"] != "0\n"
+    assert r["stdout"] == ""
+    assert len(r["stderr"].strip().splitlines()) == 1
+    assert r["mi-after"] == r["mi-before"]
+    assert not os.path.exists(os.path.join(rt.root, b.cid))
+
+
+@pytest.mark.cell_only
+def test_masked_paths_without_a_mount_namespace_error_text(rt, bundle, hostdir):
+    b = bundle("true").without_namespace("mount")
+    r = run_in_private_mntns(rt, b, hostdir)
+    assert r["stderr"] == ("cell-runtime: config.json: linux.maskedPaths, linux.readonlyPaths: "
+                           "need a mount namespace of the container's own\n")

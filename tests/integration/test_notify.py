@@ -105,6 +105,27 @@ def test_start_returns_when_the_process_exits_without_ready(rt, bundle, host_soc
         stop(rt, b.cid)
 
 
+@runc_binds_long_paths
+def test_ready_passes_on_with_a_user_namespace(rt, bundle, host_socket):
+    """The socket's directory lies under the 0700 state root, which the
+    user namespace's root (host uid 100000) cannot enter: the runtime binds
+    it with its own credentials."""
+    b = bundle("sh", "-c", f"{SEND_READY}; sleep 600")
+    b.linux["namespaces"].append({"type": "user"})
+    userns_map = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+    b.linux["uidMappings"] = userns_map
+    b.linux["gidMappings"] = userns_map
+    try:
+        rc, text = rt_env(rt, {"NOTIFY_SOCKET": host_socket.getsockname()},
+                          "run", "-d", "--bundle", b, b.cid)
+        assert rc == 0, text
+        msg = host_socket.recv(4096).decode().split("\n")
+        assert "READY=1" in msg
+        assert f"MAINPID={rt.state(b.cid)['pid']}" in msg
+    finally:
+        stop(rt, b.cid)
+
+
 def test_without_notify_socket_nothing_is_set_up(rt, bundle):
     b = bundle("sh", "-c", 'echo "[$NOTIFY_SOCKET]"; grep -c " /run/notify " /proc/self/mountinfo')
     rc, text = rt_env(rt, {"NOTIFY_SOCKET": ""}, "run", "--bundle", b, b.cid)
