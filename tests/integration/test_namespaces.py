@@ -133,7 +133,7 @@ def test_user_namespace_process_is_uid_100000_on_the_host(rt, bundle, hostdir):
     b = userns_bundle(bundle)
     out = hostdir("out")
     b.bind(out, "/out")
-    b.sh("id -u > /out/uid; exec sleep 1000")
+    b.sh("id -u > /out/uid.tmp && mv /out/uid.tmp /out/uid; exec sleep 1000")
     pid = rt.create_running(b)
     wait_for(lambda: os.path.exists(os.path.join(out, "uid")))
     assert read_file(os.path.join(out, "uid")) == "0\n"
