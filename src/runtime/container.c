@@ -3,6 +3,7 @@
  * container's side is init.c. */
 #include "base/cleanup.h"
 #include "base/fd.h"
+#include "base/warn.h"
 #include "runtime/container.h"
 #include "runtime/dev.h"
 #include "runtime/hooks.h"
@@ -155,6 +156,8 @@ static int resolve_paths(struct creation *k, cell_err_t *err)
     int r = cell_spec_load(c->bundle, &c->spec, err);
     if (r < 0)
         return r;
+    for (char **w = c->spec->warnings; w && *w; w++)
+        cell_warn("config.json: %s", *w);
     char path[PATH_MAX];
     const char *root = c->spec->root_path;
     if (snprintf(path, sizeof path, "%s/%s", c->bundle, root) >= (int)sizeof path)

@@ -224,6 +224,11 @@ struct cell_spec {
     size_t n_annotations;
     bool has_linux;
     struct cell_linux linux;
+    /* What the document asks for that cannot be had and, as the spec says,
+     * is only to be logged ("process.capabilities.bounding[2]: unknown
+     * capability \"CAP_X\", ignored"): the caller passes them to
+     * cell_warn. NULL-terminated, may be NULL. */
+    char **warnings;
 };
 
 /* Parses a config.json document. On failure err says which JSON path is

@@ -161,6 +161,36 @@ def test_exec_cap_adds_a_capability(rt, bundle):
         cleanup(rt, b.cid)
 
 
+def test_exec_unknown_cap_is_skipped_with_a_warning(rt, bundle):
+    """As in config.json (config.md): warned about, not a failure; the known
+    --cap still applies. runc 1.1 does the same."""
+    b, _ = running(rt, bundle)
+    try:
+        p = rt("exec", "--cap", "CAP_BOGUS", "--cap", "CAP_SYS_ADMIN", b.cid,
+               "grep", "CapEff", "/proc/self/status")
+        assert p.returncode == 0, p.stderr
+        assert int(p.stdout.split()[1], 16) & (1 << 21)
+        assert "warning" in p.stderr and "CAP_BOGUS" in p.stderr, p.stderr
+    finally:
+        cleanup(rt, b.cid)
+
+
+def test_exec_process_file_unknown_cap_is_a_warning(rt, bundle, test_dir):
+    b, _ = running(rt, bundle)
+    proc = dict(b.process, args=["grep", "CapBnd", "/proc/self/status"])
+    proc["capabilities"] = {"bounding": ["CAP_BOGUS", "CAP_KILL"]}
+    path = os.path.join(test_dir, "process.json")
+    with open(path, "w") as f:
+        json.dump(proc, f)
+    try:
+        p = rt("exec", "--process", path, b.cid)
+        assert p.returncode == 0, p.stderr
+        assert int(p.stdout.split()[1], 16) == 1 << 5
+        assert "warning" in p.stderr and "CAP_BOGUS" in p.stderr, p.stderr
+    finally:
+        cleanup(rt, b.cid)
+
+
 def test_exec_process_file(rt, bundle, test_dir):
     """--process: a config.md "process" object replaces config.json's."""
     b, _ = running(rt, bundle)
