@@ -371,6 +371,16 @@ static int parse_linux(struct spec_ctx *c, const json_t *doc, struct cell_spec *
 
 /* --- the document --- */
 
+/* crun's annotation, which podman sets for --group-add keep-groups: crun
+ * keeps the groups for any value but "0", and so does cell. */
+static bool keep_original_groups(const struct cell_spec *spec)
+{
+    for (size_t i = 0; i < spec->n_annotations; i++)
+        if (!strcmp(spec->annotations[i].key, "run.oci.keep_original_groups"))
+            return strcmp(spec->annotations[i].value, "0") != 0;
+    return false;
+}
+
 static int parse_document(struct spec_ctx *c, const json_t *doc, struct cell_spec *spec)
 {
     if (!json_is_object(doc))
@@ -392,6 +402,8 @@ static int parse_document(struct spec_ctx *c, const json_t *doc, struct cell_spe
         r = spec_get_string_map(c, doc, "annotations", &spec->annotations, &spec->n_annotations);
     if (r >= 0)
         r = parse_linux(c, doc, spec);
+    if (r >= 0)
+        spec->process.keep_original_groups = keep_original_groups(spec);
     return r;
 }
 

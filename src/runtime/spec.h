@@ -69,6 +69,10 @@ struct cell_process {
     json_t *scheduler;       /* kept raw for later use; borrowed from the root json */
     json_t *io_priority;     /* raw */
     json_t *exec_cpu_affinity; /* raw */
+    /* annotation run.oci.keep_original_groups (podman's --group-add
+     * keep-groups), any value but "0": no setgroups, the caller's
+     * supplementary groups stay and additionalGids are not applied (crun). */
+    bool keep_original_groups;
 };
 
 /* One entry of "mounts", with its options already split into what mount(2)

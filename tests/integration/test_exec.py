@@ -9,7 +9,8 @@ import threading
 
 import pytest
 
-from helpers import CGROUP_ROOT, cgroup_hierarchies, pid_alive, read_file, reap, stays_false, wait_for
+from helpers import (CGROUP_ROOT, cgroup_hierarchies, pid_alive, read_file, reap, runtime_name,
+                     stays_false, wait_for)
 
 NAMESPACES = ("pid", "mnt", "net", "ipc", "uts", "cgroup")
 USERNS_MAP = [{"containerID": 0, "hostID": 100000, "size": 65536}]
@@ -188,6 +189,25 @@ def test_exec_process_file_unknown_cap_is_a_warning(rt, bundle, test_dir):
         assert int(p.stdout.split()[1], 16) == 1 << 5
         assert "warning" in p.stderr and "CAP_BOGUS" in p.stderr, p.stderr
     finally:
+        cleanup(rt, b.cid)
+
+
+def test_exec_keep_original_groups_keeps_the_callers_groups(rt, bundle):
+    """run.oci.keep_original_groups holds for exec'd processes too (crun's
+    annotation; runc ignores it)."""
+    if runtime_name() == "runc":
+        pytest.skip("run.oci.keep_original_groups is crun's; runc ignores it")
+    b = bundle("sleep", "600")
+    b.config["annotations"] = {"run.oci.keep_original_groups": "1"}
+    rt.create_running(b)
+    old = os.getgroups()
+    try:
+        os.setgroups([5, 4242])
+        p = rt("exec", "--user", "1000:1000", b.cid, "grep", "^Groups:", "/proc/self/status")
+        assert p.returncode == 0, p.stderr
+        assert sorted(p.stdout.split()[1:], key=int) == ["5", "4242"]
+    finally:
+        os.setgroups(old)
         cleanup(rt, b.cid)
 
 

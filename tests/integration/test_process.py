@@ -1,9 +1,12 @@
 """The process and its environment as the program sees them (config.md
 "Process", "Hostname", "Domainname"; config-linux.md "Sysctl")."""
 
+import contextlib
 import os
 
-from helpers import host_sysctl_unchanged
+import pytest
+
+from helpers import host_sysctl_unchanged, runtime_name
 
 # CAP_KILL 5, CAP_NET_BIND_SERVICE 10, CAP_AUDIT_WRITE 29: the default set
 DEFAULT_CAP_MASK = (1 << 5) | (1 << 10) | (1 << 29)
@@ -77,6 +80,47 @@ def test_user_without_additional_gids_has_no_supplementary_groups(rt, bundle):
     b = bundle().sh("grep '^Groups:' /proc/self/status")
     b.process["user"] = {"uid": 65534, "gid": 65534}
     assert run_ok(rt, b).split() == ["Groups:"]
+
+
+@contextlib.contextmanager
+def runtime_groups(gids):
+    """The runtime runs with these supplementary groups (it inherits ours)."""
+    old = os.getgroups()
+    os.setgroups(gids)
+    try:
+        yield
+    finally:
+        os.setgroups(old)
+
+
+# crun's annotation (podman's --group-add keep-groups, distrobox); runc
+# ignores it, so crun is the peer to compare with.
+def skip_on_runc():
+    if runtime_name() == "runc":
+        pytest.skip("run.oci.keep_original_groups is crun's; runc ignores it")
+
+
+def groups_seen(rt, b):
+    with runtime_groups([5, 7, 4242]):
+        return sorted(run_ok(rt, b).split()[1:], key=int)
+
+
+def test_keep_original_groups_keeps_the_callers_groups(rt, bundle):
+    """With the annotation, no setgroups: the container's process has the
+    runtime's supplementary groups, not additionalGids."""
+    skip_on_runc()
+    b = bundle().sh("grep '^Groups:' /proc/self/status")
+    b.process["user"] = {"uid": 1000, "gid": 1000, "additionalGids": [33]}
+    b.config["annotations"] = {"run.oci.keep_original_groups": "1"}
+    assert groups_seen(rt, b) == ["5", "7", "4242"]
+
+
+def test_keep_original_groups_zero_or_absent_sets_additional_gids(rt, bundle):
+    b = bundle().sh("grep '^Groups:' /proc/self/status")
+    b.process["user"] = {"uid": 1000, "gid": 1000, "additionalGids": [33]}
+    assert groups_seen(rt, b) == ["33"]
+    b.config["annotations"] = {"run.oci.keep_original_groups": "0"}
+    assert groups_seen(rt, b) == ["33"]
 
 
 def test_user_nobody_cannot_write_a_root_owned_dir(rt, bundle, hostdir):

@@ -555,6 +555,27 @@ static void test_known_capabilities_give_no_warning(void **state)
     assert_null(spec->warnings);
 }
 
+static void test_keep_original_groups_annotation(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *members;
+        bool keep;
+    } cases[] = {
+        {PROC "}", false},
+        {PROC "},'annotations':{'run.oci.keep_original_groups':'1'}", true},
+        {PROC "},'annotations':{'run.oci.keep_original_groups':''}", true},
+        {PROC "},'annotations':{'run.oci.keep_original_groups':'false'}", true}, /* as crun */
+        {PROC "},'annotations':{'run.oci.keep_original_groups':'0'}", false},
+        {PROC "},'annotations':{'other':'1'}", false},
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        _cleanup_spec_ struct cell_spec *spec = parse_ok(cases[i].members);
+        if (spec->process.keep_original_groups != cases[i].keep)
+            fail_msg("case %zu: %s", i, cases[i].members);
+    }
+}
+
 static void test_error_capabilities(void **state)
 {
     (void)state;
@@ -1400,6 +1421,7 @@ int main(void)
         cmocka_unit_test(test_error_capabilities),
         cmocka_unit_test(test_unknown_capability_is_a_warning),
         cmocka_unit_test(test_known_capabilities_give_no_warning),
+        cmocka_unit_test(test_keep_original_groups_annotation),
         cmocka_unit_test(test_error_rlimits),
         cmocka_unit_test(test_error_process_misc),
         cmocka_unit_test(test_error_hostname_type),
