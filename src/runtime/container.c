@@ -190,11 +190,18 @@ static int sysctl_namespace(const char *key)
 }
 
 /* A sysctl is written from inside the container; one that is not in a
- * namespace of the container's own would change the host. */
+ * namespace of the container's own would change the host. kernel.hostname
+ * is the uts namespace's, but the hostname field says what it is to be
+ * (runc refuses it too); kernel.domainname has no such field. */
 static int check_sysctls(const struct cell_spec *spec, cell_err_t *err)
 {
     for (size_t i = 0; i < spec->linux.n_sysctl; i++) {
         const char *key = spec->linux.sysctl[i].key;
+        if (!strcmp(key, "kernel.hostname"))
+            return cell_error(err, 0,
+                              "config.json: linux.sysctl: \"%s\" conflicts with the hostname "
+                              "field (set hostname instead)",
+                              key);
         int ns = sysctl_namespace(key);
         if (ns < 0)
             return cell_error(err, 0, "config.json: linux.sysctl: \"%s\" is not namespaced", key);

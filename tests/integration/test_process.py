@@ -244,3 +244,32 @@ def test_sysctl_of_a_namespace_the_container_shares_is_refused(rt, bundle):
         p = rt.run(b)
         assert p.returncode != 0
         assert p.stderr.strip()
+
+
+def test_sysctl_kernel_hostname_is_refused(rt, bundle):
+    """kernel.hostname is the uts namespace's, but the hostname field says
+    what it is: runc refuses the pair's conflict at create, and so does cell."""
+    with host_sysctl_unchanged("kernel.hostname"):
+        b = bundle("hostname")
+        b.linux["sysctl"] = {"kernel.hostname": "from-sysctl"}
+        p = rt("create", "--bundle", b, b.cid)
+        assert p.returncode != 0, p.stdout
+        assert rt("state", b.cid).returncode != 0
+
+
+@pytest.mark.cell_only
+def test_sysctl_kernel_hostname_error_names_the_key(rt, bundle):
+    b = bundle("true")
+    b.linux["sysctl"] = {"kernel.hostname": "from-sysctl"}
+    p = rt("create", "--bundle", b, b.cid)
+    assert p.returncode != 0
+    assert len(p.stderr.splitlines()) == 1, p.stderr
+    assert "linux.sysctl" in p.stderr and "kernel.hostname" in p.stderr, p.stderr
+
+
+def test_sysctl_kernel_domainname_is_set_in_the_uts_namespace(rt, bundle):
+    """kernel.domainname has no field of its own: the sysctl is how to set it."""
+    with host_sysctl_unchanged("kernel.domainname"):
+        b = bundle("cat", "/proc/sys/kernel/domainname")
+        b.linux["sysctl"] = {"kernel.domainname": "from-sysctl.test"}
+        assert run_ok(rt, b) == "from-sysctl.test\n"
