@@ -219,9 +219,11 @@ static int validate_spec(const struct cell_spec *spec, cell_err_t *err)
 {
     if (!spec->has_process)
         return cell_error(err, 0, "config.json: process: required to create a container");
-    const struct cell_namespace *uts = &spec->linux.ns[CELL_NS_UTS];
-    if ((spec->hostname || spec->domainname) && !(uts->present && !uts->path))
-        return cell_error(err, 0, "config.json: hostname: needs a new uts namespace");
+    /* A uts namespace joined by path is the container's own too (the
+     * name is set there, as runc does); only the host's is refused. */
+    if ((spec->hostname || spec->domainname) && !spec->linux.ns[CELL_NS_UTS].present)
+        return cell_error(err, 0, "config.json: %s: needs a uts namespace in linux.namespaces",
+                          spec->hostname ? "hostname" : "domainname");
     int r = check_sysctls(spec, err);
     if (r < 0)
         return r;
