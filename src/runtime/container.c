@@ -394,14 +394,19 @@ static int run_spec_hooks(struct creation *k, enum cell_hook_kind kind, enum cel
 }
 
 /* The init paused before pivot_root: prestart and createRuntime run now,
- * in the runtime's namespaces; the init gets the state for its own hooks. */
+ * in the runtime's namespaces; the init gets the state for its own hooks.
+ * All four see "created": these hooks are steps 3-5 and 7 of runtime.md's
+ * lifecycle, after step 2 made the environment, and its State section's
+ * "created" is "after step 2", before the user's program runs (crun says
+ * so too; runc 1.1 says "creating" to all but startContainer). The two
+ * that run in the container get the pid as it sees it (init.c), as in runc. */
 static int answer_hooks(struct creation *k, cell_err_t *err)
 {
     int r;
-    if ((r = run_spec_hooks(k, CELL_HOOK_PRESTART, CELL_STATUS_CREATING, err)) < 0 ||
-        (r = run_spec_hooks(k, CELL_HOOK_CREATE_RUNTIME, CELL_STATUS_CREATING, err)) < 0)
+    if ((r = run_spec_hooks(k, CELL_HOOK_PRESTART, CELL_STATUS_CREATED, err)) < 0 ||
+        (r = run_spec_hooks(k, CELL_HOOK_CREATE_RUNTIME, CELL_STATUS_CREATED, err)) < 0)
         return r;
-    _cleanup_free_ char *state = creation_state_text(k, CELL_STATUS_CREATING);
+    _cleanup_free_ char *state = creation_state_text(k, CELL_STATUS_CREATED);
     if (state && strlen(state) >= CELL_SYNC_TEXT_MAX)
         return cell_error(err, E2BIG, "hooks: container state too large");
     return cell_sync_send(k->parent_sync, SYNC_HOOKS_DONE, 0, state);

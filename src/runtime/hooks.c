@@ -182,6 +182,16 @@ int cell_hooks_run(struct cell_hook *const hooks, size_t n, enum cell_hook_kind 
     return 0;
 }
 
+char *cell_hooks_state_as_seen_inside(const char *state_json)
+{
+    json_t *o = json_loads(state_json, 0, NULL);
+    if (json_is_object(o))
+        json_object_set_new(o, "pid", json_integer(getpid()));
+    char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    return text ? text : strdup(state_json);
+}
+
 /* --- in the container's state --- */
 
 static json_t *strv_to_json(char **v)

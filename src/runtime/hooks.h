@@ -21,6 +21,12 @@
 int cell_hooks_run(struct cell_hook *const hooks, size_t n, enum cell_hook_kind kind,
                    const char *state_json, cell_err_t *err);
 
+/* In the init: the state for createContainer and startContainer with the
+ * init's pid as its own pid namespace shows it (1 in a new one), as runc
+ * gives it: after pivot_root the container's /proc knows no other. Falls
+ * back to a copy of state_json; NULL only on ENOMEM. */
+char *cell_hooks_state_as_seen_inside(const char *state_json);
+
 /* The hooks that start, delete and run need after create, kept in the
  * container's state (NULL when the config has none). */
 json_t *cell_hooks_to_json(const struct cell_spec *spec);

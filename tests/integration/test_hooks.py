@@ -109,7 +109,14 @@ def test_hooks_get_the_state_on_stdin(rt, bundle, hostdir):
     for k in ("prestart", "createRuntime", "poststart"):
         st = json.loads(read_file(os.path.join(out, k + ".json")))
         assert st["pid"] == pid, k
-    assert json.loads(read_file(os.path.join(out, "createRuntime.json")))["status"] == "creating"
+    # in the container's pid namespace, the pid it knows the init by (runc too)
+    for k in ("createContainer", "startContainer"):
+        assert json.loads(read_file(os.path.join(out, k + ".json")))["pid"] == 1, k
+    # runtime.md's lifecycle runs these after step 2, and its State says
+    # "created" is "after step 2" (runc 1.1 says "creating" to the first
+    # three; crun says "created", and "starting" to startContainer)
+    for k in ("prestart", "createRuntime", "createContainer", "startContainer"):
+        assert json.loads(read_file(os.path.join(out, k + ".json")))["status"] == "created", k
     assert json.loads(read_file(os.path.join(out, "poststart.json")))["status"] == "running"
     assert json.loads(read_file(os.path.join(out, "poststop.json")))["status"] == "stopped"
 
