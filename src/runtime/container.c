@@ -581,8 +581,11 @@ int cell_runtime_start(const char *root, const char *id, cell_err_t *err)
         r = cell_notify_bind(dirfd, &notify, err);
     if (r == 0)
         r = open_gate(dirfd, id, st.hooks != NULL, err);
-    /* A failed poststart fails start, and the container does not run on
-     * half-started (runc kills it too); delete then clears it. */
+    /* runtime.md, step 9: a failing poststart hook MUST "generate an error,
+     * stop the container, and continue the lifecycle at step 12" (delete,
+     * then poststop). Specs before 1.1 said to log a warning and carry on
+     * instead; runc 1.1, which runs poststart at create, kills the
+     * container and fails too. */
     if (r == 0 && (r = run_state_hooks(&st, CELL_HOOK_POSTSTART, CELL_STATUS_RUNNING, err)) < 0 &&
         cell_proc_starttime(st.pid, NULL) == st.starttime)
         kill(st.pid, SIGKILL);
@@ -629,10 +632,15 @@ int cell_runtime_run(const struct cell_create_opts *o, int *exit_code, cell_err_
         r = cell_notify_bind(k.dirfd, &notify, err);
     if (r >= 0)
         r = release_and_confirm(&k, err);
+    bool started = r >= 0;
     if (r >= 0)
         r = run_spec_hooks(&k, CELL_HOOK_POSTSTART, CELL_STATUS_RUNNING, err);
     if (r < 0) {
         creation_undo(&k);
+        /* A failed poststart continues at step 12 (see start): the
+         * container is gone now, and poststop runs as after any delete. */
+        if (started)
+            run_spec_hooks(&k, CELL_HOOK_POSTSTOP, CELL_STATUS_STOPPED, NULL);
         creation_free(&k);
         return r;
     }
@@ -654,8 +662,8 @@ int cell_runtime_run(const struct cell_create_opts *o, int *exit_code, cell_err_
         if (!o->keep) {
             k.init = k.child = 0;
             creation_undo(&k);
-            /* A failing poststop hook is a warning: the run itself is done. */
-            run_spec_hooks(&k, CELL_HOOK_POSTSTOP, CELL_STATUS_STOPPED, err);
+            /* Never fails: a failing poststop hook is a warning. */
+            run_spec_hooks(&k, CELL_HOOK_POSTSTOP, CELL_STATUS_STOPPED, NULL);
         }
     }
     creation_free(&k);
@@ -821,8 +829,9 @@ int cell_runtime_delete(const char *root, const char *id, bool force, cell_err_t
         r = cell_cgroup_destroy(cg, err);
     if (r == 0)
         r = cell_state_remove(rootfd, id, err);
-    /* config.md: a poststop failure is logged but does not fail delete;
-     * it stays in err as a warning for the caller to show. */
+    /* runtime.md: a poststop failure is logged as a warning and does not
+     * fail delete (cell_hooks_run); a state whose hooks do not read back
+     * stays in err as a warning for the caller to show. */
     if (r == 0)
         run_state_hooks(&st, CELL_HOOK_POSTSTOP, CELL_STATUS_STOPPED, err);
     cell_state_clear(&st);
