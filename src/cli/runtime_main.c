@@ -26,7 +26,7 @@ static const struct cli_option global_options[] = {
     {"root", 0, CLI_OPT_STRING, offsetof(struct cli_global_opts, root),
      "directory of the containers' state (default: " CELL_RUNTIME_DEFAULT_ROOT ")"},
     {"log", 0, CLI_OPT_STRING, offsetof(struct cli_global_opts, log),
-     "also append errors to this file"},
+     "write errors and warnings to this file (errors go to stderr too)"},
     {"log-format", 0, CLI_OPT_STRING, offsetof(struct cli_global_opts, log_format),
      "format of the --log file: text (default) or json"},
     {"debug", 0, CLI_OPT_BOOL, offsetof(struct cli_global_opts, debug), "enable debug output"},
