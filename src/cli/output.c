@@ -115,12 +115,13 @@ static void append_quoted(FILE *f, const char *msg)
 
 /* The whole record, built in memory so that it reaches the file in one
  * write(2) and records of concurrent runs do not interleave. */
-static char *format_record(enum cli_log_format format, const char *msg, size_t *len)
+static char *format_record(enum cli_log_format format, const char *level, const char *msg,
+                           size_t *len)
 {
     char now[32];
     format_now(now, sizeof(now));
     if (format == CLI_LOG_JSON) {
-        json_t *rec = json_pack("{s:s, s:s, s:s}", "level", "error", "msg", msg, "time", now);
+        json_t *rec = json_pack("{s:s, s:s, s:s}", "level", level, "msg", msg, "time", now);
         char *text = rec ? json_dumps(rec, JSON_COMPACT) : NULL;
         json_decref(rec);
         char *line = NULL;
@@ -133,7 +134,7 @@ static char *format_record(enum cli_log_format format, const char *msg, size_t *
     FILE *f = open_memstream(&line, len);
     if (!f)
         return NULL;
-    fprintf(f, "time=\"%s\" level=error msg=", now);
+    fprintf(f, "time=\"%s\" level=%s msg=", now, level);
     append_quoted(f, msg);
     fputc('\n', f);
     if (fclose(f) == EOF) {
@@ -150,26 +151,40 @@ static bool same_file(int a, int b)
            sa.st_ino == sb.st_ino;
 }
 
-static void append_to_log(const struct cli_log *log, const char *msg)
+/* false when there is no --log file, or it is stderr itself. */
+static bool append_to_log(const struct cli_log *log, const char *level, const char *msg)
 {
+    if (!log || !log->path)
+        return false;
     _cleanup_close_ int fd =
         open(log->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0644);
     /* --log /dev/stderr (runc's default) would print the line twice. */
     if (fd < 0 || same_file(fd, STDERR_FILENO))
-        return;
+        return false;
     size_t len = 0;
-    _cleanup_free_ char *record = format_record(log->format, msg, &len);
+    _cleanup_free_ char *record = format_record(log->format, level, msg, &len);
     if (record)
         (void)cell_write_all(fd, record, len);
+    return true;
+}
+
+/* One line, even when an inner error text carries a newline. */
+static void print_line(const char *prog, const char *prefix, const char *msg)
+{
+    fprintf(stderr, "%s: %s", prog, prefix);
+    for (const char *p = msg; *p; p++)
+        fputc(*p == '\n' ? ' ' : *p, stderr);
+    fputc('\n', stderr);
 }
 
 void cli_report_error(const char *prog, const struct cli_log *log, const char *msg)
 {
-    /* One line, even when an inner error text carries a newline. */
-    fprintf(stderr, "%s: ", prog);
-    for (const char *p = msg; *p; p++)
-        fputc(*p == '\n' ? ' ' : *p, stderr);
-    fputc('\n', stderr);
-    if (log && log->path)
-        append_to_log(log, msg);
+    print_line(prog, "", msg);
+    append_to_log(log, "error", msg);
+}
+
+void cli_report_warning(const char *prog, const struct cli_log *log, const char *msg)
+{
+    if (!append_to_log(log, "warning", msg))
+        print_line(prog, "warning: ", msg);
 }

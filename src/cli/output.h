@@ -42,3 +42,7 @@ int cli_log_format_from_string(const char *s, enum cli_log_format *out);
  *   json: {"level":"error","msg":"...","time":"2026-01-02T03:04:05Z"}
  * containerd reports the msg of the last error record it finds there. */
 void cli_report_error(const char *prog, const struct cli_log *log, const char *msg);
+
+/* A warning goes where runc's go: to the --log file as a record at level
+ * "warning" when there is one, else to stderr as "<prog>: warning: <msg>". */
+void cli_report_warning(const char *prog, const struct cli_log *log, const char *msg);

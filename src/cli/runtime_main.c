@@ -9,6 +9,7 @@
 #include "cli/commands.h"
 
 #include "base/cleanup.h"
+#include "base/warn.h"
 #include "cli/output.h"
 #include "runtime/runtime.h"
 
@@ -25,7 +26,7 @@ static const struct cli_option global_options[] = {
     {"root", 0, CLI_OPT_STRING, offsetof(struct cli_global_opts, root),
      "directory of the containers' state (default: " CELL_RUNTIME_DEFAULT_ROOT ")"},
     {"log", 0, CLI_OPT_STRING, offsetof(struct cli_global_opts, log),
-     "also append errors to this file"},
+     "write errors and warnings to this file (errors go to stderr too)"},
     {"log-format", 0, CLI_OPT_STRING, offsetof(struct cli_global_opts, log_format),
      "format of the --log file: text (default) or json"},
     {"debug", 0, CLI_OPT_BOOL, offsetof(struct cli_global_opts, debug), "enable debug output"},
@@ -139,19 +140,23 @@ static int run_command_line(int argc, char **argv, struct cli_log *log, cell_err
     return cmd->run(&ctx, n - 1, argv + 1, err);
 }
 
+static void report_warning(const char *msg, void *log)
+{
+    cli_report_warning(CLI_PROG, log, msg);
+}
+
 int main(int argc, char **argv)
 {
     _cleanup_err_ cell_err_t err = CELL_ERR_INIT;
     struct cli_log log = {.path = NULL, .format = CLI_LOG_TEXT};
+    cell_warn_set_sink(report_warning, &log);
     int status = run_command_line(argc - 1, argv + 1, &log, &err);
     if (status < 0) {
         cli_report_error(CLI_PROG, &log, cell_error_text(&err));
         status = CLI_EXIT_FAILURE;
     } else if (err.msg) {
-        /* Done, with a warning to pass on (a failed poststop hook). */
-        _cleanup_free_ char *warning = NULL;
-        if (asprintf(&warning, "warning: %s", cell_error_text(&err)) >= 0)
-            cli_report_error(CLI_PROG, &log, warning);
+        /* Done, with a warning to pass on (the OOM killer fired). */
+        cli_report_warning(CLI_PROG, &log, cell_error_text(&err));
     }
     /* Output that never reached its reader is a failure, not a success. */
     if (fflush(stdout) == EOF || ferror(stdout)) {

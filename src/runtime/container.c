@@ -3,6 +3,7 @@
  * container's side is init.c. */
 #include "base/cleanup.h"
 #include "base/fd.h"
+#include "base/warn.h"
 #include "runtime/container.h"
 #include "runtime/dev.h"
 #include "runtime/hooks.h"
@@ -159,6 +160,8 @@ static int resolve_paths(struct creation *k, cell_err_t *err)
     int r = cell_spec_load(c->bundle, &c->spec, err);
     if (r < 0)
         return r;
+    for (char **w = c->spec->warnings; w && *w; w++)
+        cell_warn("config.json: %s", *w);
     char path[PATH_MAX];
     const char *root = c->spec->root_path;
     if (snprintf(path, sizeof path, "%s/%s", c->bundle, root) >= (int)sizeof path)
@@ -191,11 +194,18 @@ static int sysctl_namespace(const char *key)
 }
 
 /* A sysctl is written from inside the container; one that is not in a
- * namespace of the container's own would change the host. */
+ * namespace of the container's own would change the host. kernel.hostname
+ * is the uts namespace's, but the hostname field says what it is to be
+ * (runc refuses it too); kernel.domainname has no such field. */
 static int check_sysctls(const struct cell_spec *spec, cell_err_t *err)
 {
     for (size_t i = 0; i < spec->linux.n_sysctl; i++) {
         const char *key = spec->linux.sysctl[i].key;
+        if (!strcmp(key, "kernel.hostname"))
+            return cell_error(err, 0,
+                              "config.json: linux.sysctl: \"%s\" conflicts with the hostname "
+                              "field (set hostname instead)",
+                              key);
         int ns = sysctl_namespace(key);
         if (ns < 0)
             return cell_error(err, 0, "config.json: linux.sysctl: \"%s\" is not namespaced", key);
@@ -213,9 +223,11 @@ static int validate_spec(const struct cell_spec *spec, cell_err_t *err)
 {
     if (!spec->has_process)
         return cell_error(err, 0, "config.json: process: required to create a container");
-    const struct cell_namespace *uts = &spec->linux.ns[CELL_NS_UTS];
-    if ((spec->hostname || spec->domainname) && !(uts->present && !uts->path))
-        return cell_error(err, 0, "config.json: hostname: needs a new uts namespace");
+    /* A uts namespace joined by path is the container's own too (the
+     * name is set there, as runc does); only the host's is refused. */
+    if ((spec->hostname || spec->domainname) && !spec->linux.ns[CELL_NS_UTS].present)
+        return cell_error(err, 0, "config.json: %s: needs a uts namespace in linux.namespaces",
+                          spec->hostname ? "hostname" : "domainname");
     int r = check_sysctls(spec, err);
     if (r < 0)
         return r;
@@ -393,14 +405,19 @@ static int run_spec_hooks(struct creation *k, enum cell_hook_kind kind, enum cel
 }
 
 /* The init paused before pivot_root: prestart and createRuntime run now,
- * in the runtime's namespaces; the init gets the state for its own hooks. */
+ * in the runtime's namespaces; the init gets the state for its own hooks.
+ * All four see "created": these hooks are steps 3-5 and 7 of runtime.md's
+ * lifecycle, after step 2 made the environment, and its State section's
+ * "created" is "after step 2", before the user's program runs (crun says
+ * so too; runc 1.1 says "creating" to all but startContainer). The two
+ * that run in the container get the pid as it sees it (init.c), as in runc. */
 static int answer_hooks(struct creation *k, cell_err_t *err)
 {
     int r;
-    if ((r = run_spec_hooks(k, CELL_HOOK_PRESTART, CELL_STATUS_CREATING, err)) < 0 ||
-        (r = run_spec_hooks(k, CELL_HOOK_CREATE_RUNTIME, CELL_STATUS_CREATING, err)) < 0)
+    if ((r = run_spec_hooks(k, CELL_HOOK_PRESTART, CELL_STATUS_CREATED, err)) < 0 ||
+        (r = run_spec_hooks(k, CELL_HOOK_CREATE_RUNTIME, CELL_STATUS_CREATED, err)) < 0)
         return r;
-    _cleanup_free_ char *state = creation_state_text(k, CELL_STATUS_CREATING);
+    _cleanup_free_ char *state = creation_state_text(k, CELL_STATUS_CREATED);
     if (state && strlen(state) >= CELL_SYNC_TEXT_MAX)
         return cell_error(err, E2BIG, "hooks: container state too large");
     return cell_sync_send(k->parent_sync, SYNC_HOOKS_DONE, 0, state);
@@ -578,8 +595,11 @@ int cell_runtime_start(const char *root, const char *id, cell_err_t *err)
         r = cell_notify_bind(dirfd, &notify, err);
     if (r == 0)
         r = open_gate(dirfd, id, st.hooks != NULL, err);
-    /* A failed poststart fails start, and the container does not run on
-     * half-started (runc kills it too); delete then clears it. */
+    /* runtime.md, step 9: a failing poststart hook MUST "generate an error,
+     * stop the container, and continue the lifecycle at step 12" (delete,
+     * then poststop). Specs before 1.1 said to log a warning and carry on
+     * instead; runc 1.1, which runs poststart at create, kills the
+     * container and fails too. */
     if (r == 0 && (r = run_state_hooks(&st, CELL_HOOK_POSTSTART, CELL_STATUS_RUNNING, err)) < 0 &&
         cell_proc_starttime(st.pid, NULL) == st.starttime)
         kill(st.pid, SIGKILL);
@@ -626,10 +646,15 @@ int cell_runtime_run(const struct cell_create_opts *o, int *exit_code, cell_err_
         r = cell_notify_bind(k.dirfd, &notify, err);
     if (r >= 0)
         r = release_and_confirm(&k, err);
+    bool started = r >= 0;
     if (r >= 0)
         r = run_spec_hooks(&k, CELL_HOOK_POSTSTART, CELL_STATUS_RUNNING, err);
     if (r < 0) {
         creation_undo(&k);
+        /* A failed poststart continues at step 12 (see start): the
+         * container is gone now, and poststop runs as after any delete. */
+        if (started)
+            run_spec_hooks(&k, CELL_HOOK_POSTSTOP, CELL_STATUS_STOPPED, NULL);
         creation_free(&k);
         return r;
     }
@@ -651,8 +676,8 @@ int cell_runtime_run(const struct cell_create_opts *o, int *exit_code, cell_err_
         if (!o->keep) {
             k.init = k.child = 0;
             creation_undo(&k);
-            /* A failing poststop hook is a warning: the run itself is done. */
-            run_spec_hooks(&k, CELL_HOOK_POSTSTOP, CELL_STATUS_STOPPED, err);
+            /* Never fails: a failing poststop hook is a warning. */
+            run_spec_hooks(&k, CELL_HOOK_POSTSTOP, CELL_STATUS_STOPPED, NULL);
         }
     }
     creation_free(&k);
@@ -818,8 +843,9 @@ int cell_runtime_delete(const char *root, const char *id, bool force, cell_err_t
         r = cell_cgroup_destroy(cg, err);
     if (r == 0)
         r = cell_state_remove(rootfd, id, err);
-    /* config.md: a poststop failure is logged but does not fail delete;
-     * it stays in err as a warning for the caller to show. */
+    /* runtime.md: a poststop failure is logged as a warning and does not
+     * fail delete (cell_hooks_run); a state whose hooks do not read back
+     * stays in err as a warning for the caller to show. */
     if (r == 0)
         run_state_hooks(&st, CELL_HOOK_POSTSTOP, CELL_STATUS_STOPPED, err);
     cell_state_clear(&st);

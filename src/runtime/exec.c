@@ -13,6 +13,7 @@
 #include "base/cleanup.h"
 #include "base/fd.h"
 #include "base/strv.h"
+#include "base/warn.h"
 #include "runtime/caps.h"
 #include "runtime/container.h"
 #include "runtime/exec.h"
@@ -112,6 +113,9 @@ static int load_process_file(struct exec_ctx *x, cell_err_t *err)
     int r = cell_spec_parse(text, strlen(text), &spec, err);
     if (r < 0)
         return cell_error_prepend(err, "--process %s", path);
+    /* config.json's own warnings were logged by create. */
+    for (char **w = spec->warnings; w && *w; w++)
+        cell_warn("--process %s: %s", path, *w);
     cell_spec_free(x->spec);
     x->spec = spec;
     return 0;
@@ -163,14 +167,16 @@ static int parse_user(struct cell_process *p, const char *user, cell_err_t *err)
 /* --cap adds to the bounding, effective and permitted sets; to ambient only
  * when the process has inheritable capabilities (ambient needs them), as
  * runc does. */
-static int add_caps(struct cell_process *p, char *const *caps, cell_err_t *err)
+static void add_caps(struct cell_process *p, char *const *caps)
 {
     for (size_t i = 0; caps && caps[i]; i++) {
         char name[64];
         snprintf(name, sizeof name, "%s%s", strncasecmp(caps[i], "CAP_", 4) ? "CAP_" : "", caps[i]);
         int cap = cell_cap_from_name(name);
-        if (cap < 0)
-            return cell_error(err, 0, "--cap \"%s\": unknown capability", caps[i]);
+        if (cap < 0) { /* as in config.json: a warning, not a failure (config.md) */
+            cell_warn("exec --cap \"%s\": unknown capability, ignored", caps[i]);
+            continue;
+        }
         uint64_t bit = 1ULL << cap;
         p->caps.present = true;
         p->caps.bounding |= bit;
@@ -179,7 +185,6 @@ static int add_caps(struct cell_process *p, char *const *caps, cell_err_t *err)
         if (p->caps.inheritable)
             p->caps.ambient |= bit;
     }
-    return 0;
 }
 
 /* --additional-gids replaces the config's supplementary groups. */
@@ -237,9 +242,9 @@ static int apply_flags(struct exec_ctx *x, cell_err_t *err)
     int r = 0;
     if (!o->args || !o->args[0])
         return cell_error(err, 0, "exec: a command or --process is required");
-    if ((r = replace_args(p, o->args, err)) < 0 || (r = merge_env(p, o->env, err)) < 0 ||
-        (r = add_caps(p, o->caps, err)) < 0)
+    if ((r = replace_args(p, o->args, err)) < 0 || (r = merge_env(p, o->env, err)) < 0)
         return r;
+    add_caps(p, o->caps);
     if (o->cwd && o->cwd[0] != '/')
         return cell_error(err, 0, "--cwd \"%s\": must be absolute", o->cwd);
     if ((o->cwd && (r = set_string(&p->cwd, o->cwd, err)) < 0) ||

@@ -6,6 +6,7 @@
 #include "base/cleanup.h"
 #include "base/fd.h"
 #include "base/strv.h"
+#include "base/warn.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -169,17 +170,44 @@ static int run_one(const struct cell_hook *h, const char *where, const char *sta
     return 0;
 }
 
+/* runtime.md, step 13: a failing poststop hook is logged as a warning,
+ * "but the remaining hooks and lifecycle continue as if the hook had
+ * succeeded". runc 1.1 logs it at level error and skips the rest; crun
+ * runs the rest and says nothing. */
+static void run_one_warn(const struct cell_hook *h, const char *where, const char *state)
+{
+    _cleanup_err_ cell_err_t err = CELL_ERR_INIT;
+    if (run_one(h, where, state, &err) < 0)
+        cell_warn("%s", cell_error_text(&err));
+}
+
 int cell_hooks_run(struct cell_hook *const hooks, size_t n, enum cell_hook_kind kind,
                    const char *state_json, cell_err_t *err)
 {
     for (size_t i = 0; i < n; i++) {
         char where[64];
         snprintf(where, sizeof where, "hooks.%s[%zu]", cell_hook_name(kind), i);
+        if (kind == CELL_HOOK_POSTSTOP) {
+            run_one_warn(&hooks[i], where, state_json);
+            continue;
+        }
+        /* Every other kind: an error that stops the rest (steps 3-5, 7 and
+         * 9; the caller stops the container). */
         int r = run_one(&hooks[i], where, state_json, err);
         if (r < 0)
             return r;
     }
     return 0;
+}
+
+char *cell_hooks_state_as_seen_inside(const char *state_json)
+{
+    json_t *o = json_loads(state_json, 0, NULL);
+    if (json_is_object(o))
+        json_object_set_new(o, "pid", json_integer(getpid()));
+    char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    return text ? text : strdup(state_json);
 }
 
 /* --- in the container's state --- */

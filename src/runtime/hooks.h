@@ -7,7 +7,7 @@
  *     pivot_root (path resolved in the container);
  *   poststart: runtime process (start/run), after the user's process started;
  *   poststop: runtime process (delete/run), after the container is deleted;
- *     a failure there is only a warning. */
+ *     a failure there is only a warning, and the remaining hooks run. */
 #pragma once
 
 #include "base/error.h"
@@ -17,9 +17,16 @@
 
 /* Runs every hook of one kind, in order, each with state_json on stdin,
  * its args and env, killed after its timeout. The first failing hook stops
- * the rest: "hooks.prestart[1] /usr/bin/x: exited with status 3". */
+ * the rest: "hooks.prestart[1] /usr/bin/x: exited with status 3". Except
+ * poststop: each failure is a cell_warn and the rest still run (0). */
 int cell_hooks_run(struct cell_hook *const hooks, size_t n, enum cell_hook_kind kind,
                    const char *state_json, cell_err_t *err);
+
+/* In the init: the state for createContainer and startContainer with the
+ * init's pid as its own pid namespace shows it (1 in a new one), as runc
+ * gives it: after pivot_root the container's /proc knows no other. Falls
+ * back to a copy of state_json; NULL only on ENOMEM. */
+char *cell_hooks_state_as_seen_inside(const char *state_json);
 
 /* The hooks that start, delete and run need after create, kept in the
  * container's state (NULL when the config has none). */

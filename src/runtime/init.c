@@ -162,7 +162,7 @@ static int run_create_hooks(struct cell_container *c, cell_err_t *err)
     int r = cell_sync_expect(c->sync_fd, SYNC_HOOKS_DONE, &msg, err);
     if (r < 0)
         return r;
-    c->hook_state = strdup(msg.text);
+    c->hook_state = cell_hooks_state_as_seen_inside(msg.text);
     const struct cell_spec *s = c->spec;
     return cell_hooks_run(s->hooks[CELL_HOOK_CREATE_CONTAINER], s->n_hooks[CELL_HOOK_CREATE_CONTAINER],
                           CELL_HOOK_CREATE_CONTAINER, c->hook_state, err);

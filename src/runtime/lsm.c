@@ -48,13 +48,16 @@ int cell_lsm_check(const struct cell_spec *spec, cell_err_t *err)
         return cell_error(err, 0,
                           "process.apparmorProfile \"%s\": AppArmor is not enabled on this host",
                           p->apparmor_profile);
+    /* runc refuses this one too ("selinux label is specified in config,
+     * but selinux is disabled"): the process would run unconfined. */
     if (set(p->selinux_label) && !cell_lsm_selinux_enabled())
         return cell_error(err, 0,
                           "process.selinuxLabel \"%s\": SELinux is not enabled on this host",
                           p->selinux_label);
-    if (set(spec->linux.mount_label) && !cell_lsm_selinux_enabled())
-        return cell_error(err, 0, "linux.mountLabel \"%s\": SELinux is not enabled on this host",
-                          spec->linux.mount_label);
+    /* linux.mountLabel is not checked: without SELinux there are no file
+     * labels to confine anything by, and cell_lsm_mount_context leaves the
+     * option out. crun ignores it there too; runc 1.1 passes context= to
+     * the kernel, which refuses the mount (EINVAL). */
     return 0;
 }
 

@@ -1,6 +1,8 @@
 /* Linux security modules: process.apparmorProfile, process.selinuxLabel
- * and linux.mountLabel. Applied when the host runs that LSM; asked for on a
- * host without it, the container is refused rather than run unconfined. */
+ * and linux.mountLabel. Applied when the host runs that LSM; a process
+ * label asked for on a host without it is refused rather than run
+ * unconfined, while linux.mountLabel there is ignored (no labels on any
+ * file to keep a container from). */
 #pragma once
 
 #include "base/error.h"
@@ -11,7 +13,7 @@
 bool cell_lsm_apparmor_enabled(void);
 bool cell_lsm_selinux_enabled(void);
 
-/* Any process: refuses labels the host cannot apply, naming the field. */
+/* Any process: refuses process labels the host cannot apply, naming the field. */
 int cell_lsm_check(const struct cell_spec *spec, cell_err_t *err);
 
 /* Init or exec, with the container's /proc mounted: arms the labels the

@@ -33,8 +33,11 @@ int cell_process_set_rlimits(const struct cell_process *p, cell_err_t *err)
 int cell_process_switch_user(const struct cell_process *p, cell_err_t *err)
 {
     /* A user namespace with setgroups denied refuses even an empty list;
-     * that is only an error when groups were asked for. */
-    if (setgroups(p->n_additional_gids, p->additional_gids) < 0 &&
+     * that is only an error when groups were asked for. With
+     * keep_original_groups the groups the runtime was started with stay
+     * (podman's --group-add keep-groups: a rootless user's groups reach
+     * the devices and files they open). */
+    if (!p->keep_original_groups && setgroups(p->n_additional_gids, p->additional_gids) < 0 &&
         !(errno == EPERM && p->n_additional_gids == 0))
         return cell_error(err, errno, "process.user.additionalGids: setgroups");
     if (setresgid(p->gid, p->gid, p->gid) < 0)

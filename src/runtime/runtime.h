@@ -49,7 +49,9 @@ int cell_runtime_kill(const char *root, const char *id, int sig, bool all, cell_
  * the user's has run yet). Removes cgroups and state. */
 int cell_runtime_delete(const char *root, const char *id, bool force, cell_err_t *err);
 /* Note for delete and run: when they succeed, err may still hold a warning
- * (a failed poststop hook) that the caller should show. */
+ * (the OOM killer fired) that the caller should show. Warnings that do not
+ * end an operation (a failed poststop hook, an unknown capability) go to
+ * cell_warn (base/warn.h) as they happen. */
 
 /* exec (exec.c): a new process in a created or running container. */
 struct cell_exec_opts {

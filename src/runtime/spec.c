@@ -129,22 +129,27 @@ static int parse_console_size(struct spec_ctx *c, const json_t *proc, struct cel
     return 0;
 }
 
+/* config.md: a capability that cannot be mapped to the kernel's "MUST be
+ * logged as a warning", and the runtime "SHOULD NOT fail"; runc skips it
+ * with a warning too. */
 static int parse_cap_set(struct spec_ctx *c, const json_t *caps, const char *key, uint64_t *mask)
 {
     _cleanup_strv_ char **names = NULL;
     int r = spec_get_strv(c, caps, key, 0, &names);
     if (r < 0)
         return r;
-    for (size_t i = 0; names[i]; i++) {
+    for (size_t i = 0; names[i] && r >= 0; i++) {
         int cap = cell_cap_from_name(names[i]);
-        if (cap < 0) {
-            spec_push_key(c, key);
-            spec_push_index(c, i);
-            return spec_fail(c, "unknown capability \"%s\"", names[i]);
+        if (cap >= 0) {
+            *mask |= UINT64_C(1) << cap;
+            continue;
         }
-        *mask |= UINT64_C(1) << cap;
+        size_t mark = spec_push_key(c, key);
+        spec_push_index(c, i);
+        r = spec_warn(c, "unknown capability \"%s\", ignored", names[i]);
+        spec_pop(c, mark);
     }
-    return 0;
+    return r;
 }
 
 static int parse_capabilities(struct spec_ctx *c, const json_t *proc, struct cell_caps *caps)
@@ -155,15 +160,13 @@ static int parse_capabilities(struct spec_ctx *c, const json_t *proc, struct cel
         return r;
     caps->present = true;
     size_t mark = spec_push_key(c, "capabilities");
-    r = parse_cap_set(c, obj, "bounding", &caps->bounding);
-    if (r >= 0)
-        r = parse_cap_set(c, obj, "effective", &caps->effective);
-    if (r >= 0)
-        r = parse_cap_set(c, obj, "inheritable", &caps->inheritable);
-    if (r >= 0)
-        r = parse_cap_set(c, obj, "permitted", &caps->permitted);
-    if (r >= 0)
-        r = parse_cap_set(c, obj, "ambient", &caps->ambient);
+    static const char *const sets[] = {"bounding", "effective", "inheritable", "permitted",
+                                       "ambient"};
+    uint64_t *masks[] = {&caps->bounding, &caps->effective, &caps->inheritable, &caps->permitted,
+                         &caps->ambient};
+    r = 0;
+    for (size_t i = 0; i < ARRAY_SIZE(sets) && r >= 0; i++)
+        r = parse_cap_set(c, obj, sets[i], masks[i]);
     if (r >= 0)
         spec_pop(c, mark);
     return r;
@@ -368,6 +371,16 @@ static int parse_linux(struct spec_ctx *c, const json_t *doc, struct cell_spec *
 
 /* --- the document --- */
 
+/* crun's annotation, which podman sets for --group-add keep-groups: crun
+ * keeps the groups for any value but "0", and so does cell. */
+static bool keep_original_groups(const struct cell_spec *spec)
+{
+    for (size_t i = 0; i < spec->n_annotations; i++)
+        if (!strcmp(spec->annotations[i].key, "run.oci.keep_original_groups"))
+            return strcmp(spec->annotations[i].value, "0") != 0;
+    return false;
+}
+
 static int parse_document(struct spec_ctx *c, const json_t *doc, struct cell_spec *spec)
 {
     if (!json_is_object(doc))
@@ -389,6 +402,8 @@ static int parse_document(struct spec_ctx *c, const json_t *doc, struct cell_spe
         r = spec_get_string_map(c, doc, "annotations", &spec->annotations, &spec->n_annotations);
     if (r >= 0)
         r = parse_linux(c, doc, spec);
+    if (r >= 0)
+        spec->process.keep_original_groups = keep_original_groups(spec);
     return r;
 }
 
@@ -413,6 +428,7 @@ int cell_spec_parse(const char *text, size_t len, struct cell_spec **out, cell_e
         return r;
     struct spec_ctx c;
     spec_ctx_init(&c, NULL, err);
+    c.warnings = &spec->warnings;
     r = parse_document(&c, spec->json, spec);
     if (r < 0)
         return r;
@@ -455,6 +471,7 @@ void cell_spec_free(struct cell_spec *spec)
     hooks_clear(spec);
     spec_kv_free(spec->annotations, spec->n_annotations);
     spec_linux_clear(&spec->linux);
+    cell_strv_free(spec->warnings);
     json_decref(spec->json);
     free(spec);
 }

@@ -69,6 +69,10 @@ struct cell_process {
     json_t *scheduler;       /* kept raw for later use; borrowed from the root json */
     json_t *io_priority;     /* raw */
     json_t *exec_cpu_affinity; /* raw */
+    /* annotation run.oci.keep_original_groups (podman's --group-add
+     * keep-groups), any value but "0": no setgroups, the caller's
+     * supplementary groups stay and additionalGids are not applied (crun). */
+    bool keep_original_groups;
 };
 
 /* One entry of "mounts", with its options already split into what mount(2)
@@ -224,6 +228,11 @@ struct cell_spec {
     size_t n_annotations;
     bool has_linux;
     struct cell_linux linux;
+    /* What the document asks for that cannot be had and, as the spec says,
+     * is only to be logged ("process.capabilities.bounding[2]: unknown
+     * capability \"CAP_X\", ignored"): the caller passes them to
+     * cell_warn. NULL-terminated, may be NULL. */
+    char **warnings;
 };
 
 /* Parses a config.json document. On failure err says which JSON path is

@@ -19,6 +19,7 @@ struct spec_ctx {
     cell_err_t *err;
     size_t len;
     char path[512];
+    char ***warnings; /* the spec's warnings vector; NULL drops them */
 };
 
 void spec_ctx_init(struct spec_ctx *c, const char *where, cell_err_t *err);
@@ -29,6 +30,9 @@ void spec_pop(struct spec_ctx *c, size_t mark);
 /* Records "<path>: <message>" and returns -1. */
 int spec_fail(struct spec_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int spec_fail_nomem(struct spec_ctx *c);
+/* Records the warning "<path>: <message>" (see cell_spec.warnings) and
+ * returns 0, or fails on ENOMEM. */
+int spec_warn(struct spec_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* The member, or NULL when it is missing or null. */
 json_t *spec_member(const json_t *obj, const char *key);

@@ -16,6 +16,7 @@ void spec_ctx_init(struct spec_ctx *c, const char *where, cell_err_t *err)
     c->err = err;
     c->len = 0;
     c->path[0] = '\0';
+    c->warnings = NULL;
     if (where && *where)
         spec_push_key(c, where);
 }
@@ -73,6 +74,21 @@ int spec_fail(struct spec_ctx *c, const char *fmt, ...)
 int spec_fail_nomem(struct spec_ctx *c)
 {
     return cell_error(c->err, ENOMEM, "%s", c->len ? c->path : "config");
+}
+
+int spec_warn(struct spec_ctx *c, const char *fmt, ...)
+{
+    if (!c->warnings)
+        return 0;
+    _cleanup_free_ char *msg = NULL, *line = NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vasprintf(&msg, fmt, ap);
+    va_end(ap);
+    if (n < 0 || asprintf(&line, "%s: %s", c->len ? c->path : "config", msg) < 0 ||
+        cell_strv_push(c->warnings, line) < 0)
+        return spec_fail_nomem(c);
+    return 0;
 }
 
 json_t *spec_member(const json_t *obj, const char *key)

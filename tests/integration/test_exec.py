@@ -9,7 +9,8 @@ import threading
 
 import pytest
 
-from helpers import CGROUP_ROOT, cgroup_hierarchies, pid_alive, read_file, reap, stays_false, wait_for
+from helpers import (CGROUP_ROOT, cgroup_hierarchies, pid_alive, read_file, reap, runtime_name,
+                     stays_false, wait_for)
 
 NAMESPACES = ("pid", "mnt", "net", "ipc", "uts", "cgroup")
 USERNS_MAP = [{"containerID": 0, "hostID": 100000, "size": 65536}]
@@ -158,6 +159,55 @@ def test_exec_cap_adds_a_capability(rt, bundle):
         p = rt("exec", b.cid, "grep", "CapEff", "/proc/self/status")
         assert not int(p.stdout.split()[1], 16) & (1 << 21)
     finally:
+        cleanup(rt, b.cid)
+
+
+def test_exec_unknown_cap_is_skipped_with_a_warning(rt, bundle):
+    """As in config.json (config.md): warned about, not a failure; the known
+    --cap still applies. runc 1.1 does the same."""
+    b, _ = running(rt, bundle)
+    try:
+        p = rt("exec", "--cap", "CAP_BOGUS", "--cap", "CAP_SYS_ADMIN", b.cid,
+               "grep", "CapEff", "/proc/self/status")
+        assert p.returncode == 0, p.stderr
+        assert int(p.stdout.split()[1], 16) & (1 << 21)
+        assert "warning" in p.stderr and "CAP_BOGUS" in p.stderr, p.stderr
+    finally:
+        cleanup(rt, b.cid)
+
+
+def test_exec_process_file_unknown_cap_is_a_warning(rt, bundle, test_dir):
+    b, _ = running(rt, bundle)
+    proc = dict(b.process, args=["grep", "CapBnd", "/proc/self/status"])
+    proc["capabilities"] = {"bounding": ["CAP_BOGUS", "CAP_KILL"]}
+    path = os.path.join(test_dir, "process.json")
+    with open(path, "w") as f:
+        json.dump(proc, f)
+    try:
+        p = rt("exec", "--process", path, b.cid)
+        assert p.returncode == 0, p.stderr
+        assert int(p.stdout.split()[1], 16) == 1 << 5
+        assert "warning" in p.stderr and "CAP_BOGUS" in p.stderr, p.stderr
+    finally:
+        cleanup(rt, b.cid)
+
+
+def test_exec_keep_original_groups_keeps_the_callers_groups(rt, bundle):
+    """run.oci.keep_original_groups holds for exec'd processes too (crun's
+    annotation; runc ignores it)."""
+    if runtime_name() == "runc":
+        pytest.skip("run.oci.keep_original_groups is crun's; runc ignores it")
+    b = bundle("sleep", "600")
+    b.config["annotations"] = {"run.oci.keep_original_groups": "1"}
+    rt.create_running(b)
+    old = os.getgroups()
+    try:
+        os.setgroups([5, 4242])
+        p = rt("exec", "--user", "1000:1000", b.cid, "grep", "^Groups:", "/proc/self/status")
+        assert p.returncode == 0, p.stderr
+        assert sorted(p.stdout.split()[1:], key=int) == ["5", "4242"]
+    finally:
+        os.setgroups(old)
         cleanup(rt, b.cid)
 
 

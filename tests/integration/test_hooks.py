@@ -109,7 +109,14 @@ def test_hooks_get_the_state_on_stdin(rt, bundle, hostdir):
     for k in ("prestart", "createRuntime", "poststart"):
         st = json.loads(read_file(os.path.join(out, k + ".json")))
         assert st["pid"] == pid, k
-    assert json.loads(read_file(os.path.join(out, "createRuntime.json")))["status"] == "creating"
+    # in the container's pid namespace, the pid it knows the init by (runc too)
+    for k in ("createContainer", "startContainer"):
+        assert json.loads(read_file(os.path.join(out, k + ".json")))["pid"] == 1, k
+    # runtime.md's lifecycle runs these after step 2, and its State says
+    # "created" is "after step 2" (runc 1.1 says "creating" to the first
+    # three; crun says "created", and "starting" to startContainer)
+    for k in ("prestart", "createRuntime", "createContainer", "startContainer"):
+        assert json.loads(read_file(os.path.join(out, k + ".json")))["status"] == "created", k
     assert json.loads(read_file(os.path.join(out, "poststart.json")))["status"] == "running"
     assert json.loads(read_file(os.path.join(out, "poststop.json")))["status"] == "stopped"
 
@@ -187,6 +194,37 @@ def test_failing_poststop_hook_does_not_fail_delete(rt, bundle, hostdir):
     assert os.path.exists(os.path.join(out, "ran"))
 
 
+# runtime.md step 13. runc 1.1 logs the failure at level "error" and skips
+# the remaining hooks; crun runs them and logs nothing.
+@pytest.mark.cell_only
+def test_failing_poststop_hook_is_a_warning_and_the_rest_run(rt, bundle, hostdir, test_dir):
+    out = hostdir("out")
+    b = bundle("true")
+    b.config["hooks"] = {"poststop": [hook(f"echo 1 >> {out}/log"), hook("echo broken; exit 2"),
+                                      hook(f"echo 3 >> {out}/log")]}
+    rt.create_running(b)
+    rt.wait_status(b.cid, "stopped")
+    log = os.path.join(test_dir, "runtime.log")
+    p = rt("--log", log, "--log-format", "json", "delete", b.cid)
+    assert p.returncode == 0, p.stderr
+    assert rt.status(b.cid) is None
+    assert read_file(os.path.join(out, "log")) == "1\n3\n"
+    records = [json.loads(line) for line in read_file(log).splitlines()]
+    assert [r["level"] for r in records] == ["warning"], records
+    assert "hooks.poststop[1]" in records[0]["msg"] and "broken" in records[0]["msg"]
+
+
+@pytest.mark.cell_only
+def test_run_with_a_failing_poststop_hook_warns_and_runs_the_rest(rt, bundle, hostdir):
+    out = hostdir("out")
+    b = bundle("true")
+    b.config["hooks"] = {"poststop": [hook("exit 2"), hook(f"touch {out}/ran")]}
+    p = rt.run(b)
+    assert p.returncode == 0, p.stderr
+    assert os.path.exists(os.path.join(out, "ran"))
+    assert p.stderr.startswith("cell-runtime: warning: hooks.poststop[0]"), p.stderr
+
+
 def test_run_runs_poststop_after_the_process_exits(rt, bundle, hostdir):
     out = hostdir("out")
     b = bundle("sh", "-c", "echo process >> /out/log")
@@ -212,4 +250,17 @@ def test_failing_poststart_hook_fails_start_and_stops_the_container(rt, bundle, 
     assert p.returncode != 0
     wait_for(lambda: (reap(), rt.status(b.cid) == "stopped")[1], what="the container to stop")
     rt.delete(b.cid)
+    assert os.path.exists(os.path.join(out, "poststop"))
+
+
+def test_failing_poststart_hook_fails_run_and_poststop_still_runs(rt, bundle, hostdir):
+    """runtime.md step 9: generate an error, stop the container and go on
+    at step 12: destroy it, then the poststop hooks (runc does so too)."""
+    out = hostdir("out")
+    b = bundle("sleep", "600")
+    b.config["hooks"] = {"poststart": [hook("exit 5")],
+                         "poststop": [hook(f"touch {out}/poststop")]}
+    p = rt.run(b)
+    assert p.returncode != 0
+    assert rt.status(b.cid) is None
     assert os.path.exists(os.path.join(out, "poststop"))

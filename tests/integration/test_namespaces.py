@@ -88,6 +88,35 @@ def test_a_namespace_given_by_path_is_joined(rt, bundle, ns_holder, ns_type, fla
     assert seen[f] != host_ns(f)
 
 
+def test_hostname_is_set_in_a_joined_uts_namespace(rt, bundle, ns_holder):
+    """A uts namespace joined by path is the container's own: the hostname
+    is set there (runc does so), and the host's stays as it was."""
+    host_name = os.uname().nodename
+    holder = ns_holder("--uts", "uts")
+    b = bundle("hostname")
+    b.linux["namespaces"] = [n for n in b.linux["namespaces"] if n["type"] != "uts"]
+    b.linux["namespaces"].append({"type": "uts", "path": f"/proc/{holder}/ns/uts"})
+    b.config["hostname"] = "joined-box"
+    p = rt.run(b)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == "joined-box\n"
+    held = subprocess.run(["nsenter", "-t", str(holder), "-u", "hostname"], check=True,
+                          capture_output=True, text=True).stdout
+    assert held == "joined-box\n"
+    assert os.uname().nodename == host_name
+
+
+def test_hostname_with_the_hosts_uts_namespace_is_refused(rt, bundle):
+    """No uts entry: the container would rename the host; runc refuses it."""
+    host_name = os.uname().nodename
+    b = bundle("true").without_namespace("uts")
+    b.config["hostname"] = "not-the-host"
+    p = rt("create", "--bundle", b, b.cid)
+    assert p.returncode != 0
+    assert rt("state", b.cid).returncode != 0
+    assert os.uname().nodename == host_name
+
+
 def test_joined_network_namespace_is_the_one_configured(rt, bundle, ns_holder):
     """An MTU set on loopback in the held namespace shows in the container."""
     holder = ns_holder("--net", "net")

@@ -1,9 +1,12 @@
 """The process and its environment as the program sees them (config.md
 "Process", "Hostname", "Domainname"; config-linux.md "Sysctl")."""
 
+import contextlib
 import os
 
-from helpers import host_sysctl_unchanged
+import pytest
+
+from helpers import host_sysctl_unchanged, runtime_name
 
 # CAP_KILL 5, CAP_NET_BIND_SERVICE 10, CAP_AUDIT_WRITE 29: the default set
 DEFAULT_CAP_MASK = (1 << 5) | (1 << 10) | (1 << 29)
@@ -77,6 +80,47 @@ def test_user_without_additional_gids_has_no_supplementary_groups(rt, bundle):
     b = bundle().sh("grep '^Groups:' /proc/self/status")
     b.process["user"] = {"uid": 65534, "gid": 65534}
     assert run_ok(rt, b).split() == ["Groups:"]
+
+
+@contextlib.contextmanager
+def runtime_groups(gids):
+    """The runtime runs with these supplementary groups (it inherits ours)."""
+    old = os.getgroups()
+    os.setgroups(gids)
+    try:
+        yield
+    finally:
+        os.setgroups(old)
+
+
+# crun's annotation (podman's --group-add keep-groups, distrobox); runc
+# ignores it, so crun is the peer to compare with.
+def skip_on_runc():
+    if runtime_name() == "runc":
+        pytest.skip("run.oci.keep_original_groups is crun's; runc ignores it")
+
+
+def groups_seen(rt, b):
+    with runtime_groups([5, 7, 4242]):
+        return sorted(run_ok(rt, b).split()[1:], key=int)
+
+
+def test_keep_original_groups_keeps_the_callers_groups(rt, bundle):
+    """With the annotation, no setgroups: the container's process has the
+    runtime's supplementary groups, not additionalGids."""
+    skip_on_runc()
+    b = bundle().sh("grep '^Groups:' /proc/self/status")
+    b.process["user"] = {"uid": 1000, "gid": 1000, "additionalGids": [33]}
+    b.config["annotations"] = {"run.oci.keep_original_groups": "1"}
+    assert groups_seen(rt, b) == ["5", "7", "4242"]
+
+
+def test_keep_original_groups_zero_or_absent_sets_additional_gids(rt, bundle):
+    b = bundle().sh("grep '^Groups:' /proc/self/status")
+    b.process["user"] = {"uid": 1000, "gid": 1000, "additionalGids": [33]}
+    assert groups_seen(rt, b) == ["33"]
+    b.config["annotations"] = {"run.oci.keep_original_groups": "0"}
+    assert groups_seen(rt, b) == ["33"]
 
 
 def test_user_nobody_cannot_write_a_root_owned_dir(rt, bundle, hostdir):
@@ -200,3 +244,32 @@ def test_sysctl_of_a_namespace_the_container_shares_is_refused(rt, bundle):
         p = rt.run(b)
         assert p.returncode != 0
         assert p.stderr.strip()
+
+
+def test_sysctl_kernel_hostname_is_refused(rt, bundle):
+    """kernel.hostname is the uts namespace's, but the hostname field says
+    what it is: runc refuses the pair's conflict at create, and so does cell."""
+    with host_sysctl_unchanged("kernel.hostname"):
+        b = bundle("hostname")
+        b.linux["sysctl"] = {"kernel.hostname": "from-sysctl"}
+        p = rt("create", "--bundle", b, b.cid)
+        assert p.returncode != 0, p.stdout
+        assert rt("state", b.cid).returncode != 0
+
+
+@pytest.mark.cell_only
+def test_sysctl_kernel_hostname_error_names_the_key(rt, bundle):
+    b = bundle("true")
+    b.linux["sysctl"] = {"kernel.hostname": "from-sysctl"}
+    p = rt("create", "--bundle", b, b.cid)
+    assert p.returncode != 0
+    assert len(p.stderr.splitlines()) == 1, p.stderr
+    assert "linux.sysctl" in p.stderr and "kernel.hostname" in p.stderr, p.stderr
+
+
+def test_sysctl_kernel_domainname_is_set_in_the_uts_namespace(rt, bundle):
+    """kernel.domainname has no field of its own: the sysctl is how to set it."""
+    with host_sysctl_unchanged("kernel.domainname"):
+        b = bundle("cat", "/proc/sys/kernel/domainname")
+        b.linux["sysctl"] = {"kernel.domainname": "from-sysctl.test"}
+        assert run_ok(rt, b) == "from-sysctl.test\n"

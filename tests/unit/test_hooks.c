@@ -8,6 +8,8 @@
 
 #include "base/cleanup.h"
 #include "base/fd.h"
+#include "base/strv.h"
+#include "base/warn.h"
 #include "runtime/hooks.h"
 
 #include <fcntl.h>
@@ -40,6 +42,40 @@ static void test_hooks_success_and_exit_status(void **state)
     assert_true(cell_hooks_run(bad, 2, CELL_HOOK_POSTSTART, "{}", &err) < 0);
     assert_string_equal(cell_error_text(&err),
                         "hooks.poststart[1] /bin/sh: exited with status 3: oops");
+}
+
+static void collect_warning(const char *msg, void *data)
+{
+    assert_int_equal(cell_strv_push(data, msg), 0);
+}
+
+/* runtime.md step 13: a failing poststop hook is a warning, and the
+ * remaining hooks run as if it had succeeded. */
+static void test_hooks_poststop_failure_warns_and_goes_on(void **state)
+{
+    (void)state;
+    _cleanup_err_ cell_err_t err = CELL_ERR_INIT;
+    char **warnings = NULL;
+    cell_warn_set_sink(collect_warning, &warnings);
+    char dir[] = "/tmp/cell-hooks-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char after[512], path[300];
+    snprintf(path, sizeof path, "%s/after", dir);
+    snprintf(after, sizeof after, "touch %s", path);
+    struct cell_hook hooks[] = {
+        {.path = "/bin/sh", .args = (char *[]){"sh", "-c", "exit 3", NULL}, .timeout = CELL_UNSET},
+        {.path = "/bin/sh", .args = (char *[]){"sh", "-c", after, NULL}, .timeout = CELL_UNSET},
+    };
+    assert_int_equal(cell_hooks_run(hooks, 2, CELL_HOOK_POSTSTOP, "{}", &err), 0);
+    cell_warn_set_sink(NULL, NULL);
+    assert_null(err.msg);
+    assert_int_equal(access(path, F_OK), 0);
+    assert_non_null(warnings);
+    assert_string_equal(warnings[0], "hooks.poststop[0] /bin/sh: exited with status 3");
+    assert_null(warnings[1]);
+    cell_strv_free(warnings);
+    unlink(path);
+    rmdir(dir);
 }
 
 static void test_hooks_timeout_kills(void **state)
@@ -110,6 +146,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hooks_success_and_exit_status),
+        cmocka_unit_test(test_hooks_poststop_failure_warns_and_goes_on),
         cmocka_unit_test(test_hooks_timeout_kills),
         cmocka_unit_test(test_hooks_state_on_stdin_and_argv0),
         cmocka_unit_test(test_hooks_state_json_round_trip),

@@ -529,11 +529,55 @@ static void test_error_user(void **state)
                  "process.user.umask: expected an integer between 0 and 511, got 512");
 }
 
+/* config.md: an unknown capability is logged as a warning, not an error. */
+static void test_unknown_capability_is_a_warning(void **state)
+{
+    (void)state;
+    _cleanup_spec_ struct cell_spec *spec =
+        parse_ok(PROC ",'capabilities':{'bounding':['CAP_KILL','CAP_FOO'],"
+                      "'effective':['CAP_BAR','CAP_KILL']}}");
+    assert_int_equal(spec->process.caps.bounding, CAP(5));
+    assert_int_equal(spec->process.caps.effective, CAP(5));
+    assert_non_null(spec->warnings);
+    assert_string_equal(
+        spec->warnings[0],
+        "process.capabilities.bounding[1]: unknown capability \"CAP_FOO\", ignored");
+    assert_string_equal(spec->warnings[1], "process.capabilities.effective[0]: unknown capability "
+                                           "\"CAP_BAR\", ignored");
+    assert_null(spec->warnings[2]);
+}
+
+static void test_known_capabilities_give_no_warning(void **state)
+{
+    (void)state;
+    _cleanup_spec_ struct cell_spec *spec = parse_doc_ok(full_config);
+    assert_null(spec->warnings);
+}
+
+static void test_keep_original_groups_annotation(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *members;
+        bool keep;
+    } cases[] = {
+        {PROC "}", false},
+        {PROC "},'annotations':{'run.oci.keep_original_groups':'1'}", true},
+        {PROC "},'annotations':{'run.oci.keep_original_groups':''}", true},
+        {PROC "},'annotations':{'run.oci.keep_original_groups':'false'}", true}, /* as crun */
+        {PROC "},'annotations':{'run.oci.keep_original_groups':'0'}", false},
+        {PROC "},'annotations':{'other':'1'}", false},
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        _cleanup_spec_ struct cell_spec *spec = parse_ok(cases[i].members);
+        if (spec->process.keep_original_groups != cases[i].keep)
+            fail_msg("case %zu: %s", i, cases[i].members);
+    }
+}
+
 static void test_error_capabilities(void **state)
 {
     (void)state;
-    expect_error(PROC ",'capabilities':{'bounding':['CAP_KILL','CAP_FOO']}}",
-                 "process.capabilities.bounding[1]: unknown capability 'CAP_FOO'");
     expect_error(PROC ",'capabilities':{'ambient':'CAP_KILL'}}",
                  "process.capabilities.ambient: expected an array of strings");
     expect_error(PROC ",'capabilities':[]}", "process.capabilities: expected an object");
@@ -1478,6 +1522,9 @@ int main(void)
         cmocka_unit_test(test_error_env),
         cmocka_unit_test(test_error_user),
         cmocka_unit_test(test_error_capabilities),
+        cmocka_unit_test(test_unknown_capability_is_a_warning),
+        cmocka_unit_test(test_known_capabilities_give_no_warning),
+        cmocka_unit_test(test_keep_original_groups_annotation),
         cmocka_unit_test(test_error_rlimits),
         cmocka_unit_test(test_error_process_misc),
         cmocka_unit_test(test_error_hostname_type),
