@@ -369,6 +369,8 @@ static int record_state(struct creation *k, cell_err_t *err)
         .annotations = annotations,
         .cgroup = cell_cgroup_to_json(c->cg),
         .hooks = cell_hooks_to_json(c->spec),
+        .shared_pidns =
+            !c->spec->linux.ns[CELL_NS_PID].present || c->spec->linux.ns[CELL_NS_PID].path != NULL,
     };
     int r = cell_state_write(k->dirfd, &st, err);
     json_decref(st.annotations);
@@ -742,19 +744,53 @@ int cell_container_cgroup(const struct cell_state *st, struct cell_cgroup **cg, 
     return cell_cgroup_from_json(st->cgroup, cg, err);
 }
 
+/* runc's words, which clients match: containerd's shim takes "container
+ * not running" to mean the process is already gone, and any other text
+ * for an unknown error. */
+#define NOT_RUNNING "container not running"
+
+static bool status_alive(enum cell_status status)
+{
+    return status == CELL_STATUS_CREATED || status == CELL_STATUS_RUNNING ||
+           status == CELL_STATUS_PAUSED;
+}
+
 static int signal_init(const struct cell_state *st, int sig, cell_err_t *err)
 {
     /* A pidfd pins the process: after the start-time check, the signal
      * cannot reach a recycled pid. */
     _cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, st->pid, 0);
-    if (pidfd < 0)
-        return cell_error(err, errno == ESRCH ? 0 : errno, "container \"%s\" is not running",
-                          st->id);
-    if (cell_proc_starttime(st->pid, NULL) != st->starttime)
-        return cell_error(err, 0, "container \"%s\" is not running", st->id);
+    if (pidfd < 0 && errno != ESRCH)
+        return cell_error(err, errno, "pidfd_open %d (container \"%s\")", (int)st->pid, st->id);
+    if (pidfd < 0 || cell_proc_starttime(st->pid, NULL) != st->starttime)
+        return cell_error(err, 0, "container \"%s\": " NOT_RUNNING, st->id);
     if (syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0)
         return cell_error(err, errno, "signal container \"%s\"", st->id);
     return 0;
+}
+
+/* kill --all signals what is in the cgroup, whatever the status: a
+ * container that joined another's pid namespace keeps its other processes
+ * when its init dies, and this is how a client ends them. As runc, nothing
+ * left to signal (the cgroup empty or gone) is success. */
+static int kill_all(const struct cell_state *st, enum cell_status status, int sig, cell_err_t *err)
+{
+    _cleanup_cgroup_ struct cell_cgroup *cg = NULL;
+    int r = cell_container_cgroup(st, &cg, err);
+    if (r < 0)
+        return r;
+    if (cg)
+        return cell_cgroup_kill_all(cg, sig, err);
+    return status_alive(status) ? signal_init(st, sig, err) : 0;
+}
+
+/* On v1 a frozen task dies of SIGKILL only once thawed; runc thaws a
+ * paused container after killing its init. */
+static void thaw(const struct cell_state *st)
+{
+    _cleanup_cgroup_ struct cell_cgroup *cg = NULL;
+    if (cell_container_cgroup(st, &cg, NULL) == 0 && cg)
+        cell_cgroup_freeze(cg, false, NULL);
 }
 
 int cell_runtime_kill(const char *root, const char *id, int sig, bool all, cell_err_t *err)
@@ -765,19 +801,13 @@ int cell_runtime_kill(const char *root, const char *id, int sig, bool all, cell_
     if (r < 0)
         return r;
     enum cell_status status = cell_state_status(dirfd, &st);
-    if (status != CELL_STATUS_CREATED && status != CELL_STATUS_RUNNING &&
-        status != CELL_STATUS_PAUSED)
-        r = cell_error(err, 0, "container \"%s\" is not running", id);
-    else if (all) {
-        _cleanup_cgroup_ struct cell_cgroup *cg = NULL;
-        r = cell_container_cgroup(&st, &cg, err);
-        if (r == 0 && cg)
-            r = cell_cgroup_kill_all(cg, sig, err);
-        else if (r == 0)
-            r = signal_init(&st, sig, err);
-    } else {
-        r = signal_init(&st, sig, err);
-    }
+    if (all)
+        r = kill_all(&st, status, sig, err);
+    else if (!status_alive(status))
+        r = cell_error(err, 0, "container \"%s\": " NOT_RUNNING, id);
+    else if ((r = signal_init(&st, sig, err)) == 0 && sig == SIGKILL &&
+             status == CELL_STATUS_PAUSED)
+        thaw(&st);
     cell_state_clear(&st);
     return r;
 }
@@ -839,6 +869,10 @@ int cell_runtime_delete(const char *root, const char *id, bool force, cell_err_t
     r = cell_container_cgroup(&st, &cg, err);
     if (r == 0 && status != CELL_STATUS_STOPPED)
         kill_everything(dirfd, &st, cg);
+    /* A dead init that did not own its pid namespace took nothing else
+     * with it; what remains would hold the cgroup (runc kills it too). */
+    else if (r == 0 && cg && st.shared_pidns)
+        cell_cgroup_kill_all(cg, SIGKILL, NULL);
     if (r == 0 && cg)
         r = cell_cgroup_destroy(cg, err);
     if (r == 0)

@@ -108,17 +108,21 @@ int cell_runtime_resume(const char *root, const char *id, cell_err_t *err)
     return set_frozen(root, id, false, err);
 }
 
+/* Whatever the status, as runc: a stopped container that shared another's
+ * pid namespace may still have processes, and its cgroup lists them. */
 int cell_runtime_ps(const char *root, const char *id, pid_t **pids, size_t *n, cell_err_t *err)
 {
-    struct live l;
+    _cleanup_close_ int rootfd = -1, dirfd = -1;
+    _cleanup_cgroup_ struct cell_cgroup *cg = NULL;
+    struct cell_state st;
     *pids = NULL;
     *n = 0;
-    int r = live_open(root, id, false, &l, err);
+    int r = cell_container_load(root, id, false, &rootfd, &dirfd, &st, err);
     if (r == 0)
-        r = live_require_alive(&l, err);
-    if (r == 0)
-        r = cell_cgroup_pids(l.cg, pids, n, err);
-    live_clear(&l);
+        r = cell_container_cgroup(&st, &cg, err);
+    if (r == 0 && cg)
+        r = cell_cgroup_pids(cg, pids, n, err);
+    cell_state_clear(&st);
     return r;
 }
 

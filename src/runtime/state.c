@@ -104,6 +104,8 @@ int cell_state_write(int dirfd, const struct cell_state *st, cell_err_t *err)
         json_object_set(o, "cgroup", st->cgroup);
     if (st->hooks)
         json_object_set(o, "hooks", st->hooks);
+    if (st->shared_pidns)
+        json_object_set_new(o, "sharedPidns", json_true());
     _cleanup_free_ char *text = json_dumps(o, JSON_COMPACT);
     json_decref(o);
     if (!text)
@@ -172,6 +174,7 @@ int cell_state_read(int dirfd, const char *id, struct cell_state *st, cell_err_t
     st->annotations = json_incref(json_object_get(o, "annotations"));
     st->cgroup = json_incref(json_object_get(o, "cgroup"));
     st->hooks = json_incref(json_object_get(o, "hooks"));
+    st->shared_pidns = json_is_true(json_object_get(o, "sharedPidns"));
     json_decref(o);
     return 0;
 }

@@ -19,6 +19,10 @@ struct cell_state {
     json_t *annotations; /* object or NULL */
     json_t *cgroup;      /* cell_cgroup_to_json */
     json_t *hooks;       /* cell_hooks_to_json, or NULL */
+    /* The init does not own its pid namespace (it joined another's, or
+     * has none): its death leaves the container's other processes
+     * running, and delete kills them. */
+    bool shared_pidns;
 };
 
 enum cell_status { CELL_STATUS_CREATING, CELL_STATUS_CREATED, CELL_STATUS_RUNNING,

@@ -9,9 +9,13 @@ clients_fixture.py.
 """
 
 import os
+import signal
+import subprocess
+import time
 
-from clients_fixture import containerd, containerd_env, each, same  # noqa: F401 (fixtures)
-from helpers import pid_alive, read_file, wait_for
+from clients_fixture import (cgroup_subtree, containerd, containerd_env, each,  # noqa: F401
+                             same, state_entries)
+from helpers import pid_alive, processes_mentioning, read_file, stays_false, wait_for
 
 # Reports the signals it gets: USR1 is logged, TERM ends it with status 3.
 TRAPPER = ("trap 'echo got USR1' USR1; trap 'echo got TERM; exit 3' TERM; echo started; "
@@ -29,6 +33,12 @@ def tasks(ctrd):
     """{task id: status} from `ctr task ls`."""
     lines = ctrd.ok("task", "ls").stdout.splitlines()[1:]
     return {f[0]: f[2] for f in (line.split() for line in lines) if len(f) == 3}
+
+
+def task_pid(ctrd, cid):
+    """The task's init pid (host), from `ctr task ls`."""
+    lines = ctrd.ok("task", "ls").stdout.splitlines()[1:]
+    return {f[0]: int(f[1]) for f in (line.split() for line in lines) if len(f) == 3}[cid]
 
 
 class Detached:
@@ -171,3 +181,55 @@ def test_task_metrics_and_ps(containerd, request):
     assert limit == str(64 << 20)
     assert "cpuacct.usage" in names and "memory.usage_in_bytes" in names
     assert ps_header == ["PID", "INFO"] and ps_lines == 3
+
+
+def test_pod_member_whose_init_died_is_killed_and_removed(containerd, request):
+    """Two tasks sharing one pid namespace, as a Kubernetes pod's: the
+    member's init is killed from outside while a process of its own lives
+    on. The shim then kills what is left (runtime `kill --all` of a stopped
+    container), and `ctr task kill --all` and `ctr task rm` finish within
+    seconds, not waiting on stdio the leftover still holds; nothing
+    remains. Timeouts turn a hang into a failure."""
+    def run(rt):
+        cid = cid_for(request, rt)
+        infra, member = f"{cid}-infra", f"{cid}-member"
+        log = os.path.join(containerd.dir, f"{member}.log")
+        try:
+            p = containerd.run(rt, infra, "sleep", "1000", flags=("-d",), timeout=30)
+            assert p.returncode == 0, f"ctr run {infra}: {p.stdout}{p.stderr}"
+            ns = f"pid:/proc/{task_pid(containerd, infra)}/ns/pid"
+            p = containerd.run(rt, member, "sh", "-c", "sleep 1001 & echo started; exec sleep 1000",
+                               flags=("-d", "--with-ns", ns, "--log-uri", f"file://{log}"),
+                               timeout=30)
+            assert p.returncode == 0, f"ctr run {member}: {p.stdout}{p.stderr}"
+            init = task_pid(containerd, member)
+            wait_for(lambda: len(containerd.ok("task", "ps", member).stdout.splitlines()) == 3,
+                     10, what=f"{member}'s init and its background sleep")
+            leftover = [int(line.split()[0]) for line in
+                        containerd.ok("task", "ps", member).stdout.splitlines()[1:]
+                        if int(line.split()[0]) != init][0]
+            os.kill(init, signal.SIGKILL)
+            wait_for(lambda: tasks(containerd).get(member) == "STOPPED", 10,
+                     what=f"{member} to stop")
+            start = time.monotonic()
+            kill = containerd.ctr("task", "kill", "--all", "-s", "SIGKILL", member, timeout=20)
+            rm = containerd.ctr("task", "rm", member, timeout=20)
+            took = time.monotonic() - start
+            gone = not stays_false(lambda: not pid_alive(leftover), 5)
+            left = (sorted(d for d in cgroup_subtree(containerd.cgroup_parent) if member in d),
+                    [e for e in state_entries(os.path.join(containerd.state_root(rt),
+                                                           containerd.namespace))
+                     if e == member],
+                    processes_mentioning(member), member in tasks(containerd))
+            return (kill.returncode, kill.stderr, rm.returncode, took < 10, gone, left,
+                    tasks(containerd).get(infra))
+        except subprocess.TimeoutExpired as e:
+            return f"timed out: {e.cmd}"
+        finally:
+            for t in (member, infra):
+                if t in tasks(containerd):
+                    containerd.ctr("task", "kill", "--all", "-s", "SIGKILL", t, timeout=20)
+                    containerd.ctr("task", "rm", "-f", t, timeout=20)
+                containerd.ctr("container", "rm", t, timeout=20)
+    r = same(each(run), "a stopped pod member")
+    assert r == (0, "", 0, True, True, ([], [], [], False), "RUNNING")
