@@ -30,3 +30,15 @@ int cell_set_cloexec(int fd, int on);
 /* Removes a directory tree relative to dirfd, not following symlinks and not
  * crossing into other mounts. Missing is success. */
 int cell_rm_rf_at(int dirfd, const char *path);
+
+/* Connects a SOCK_STREAM socket (O_CLOEXEC) to the unix socket at path;
+ * the fd, or -errno (-ENAMETOOLONG for a path sun_path cannot hold). */
+int cell_unix_connect(const char *path);
+
+/* Sends all len bytes of data, with fd attached (SCM_RIGHTS) to the first
+ * sendmsg when fd >= 0; EINTR is retried. 0 or -errno. */
+int cell_send_with_fd(int sock, const void *data, size_t len, int fd);
+
+/* One recvmsg of at most len bytes; *fd receives an fd that came with it
+ * (O_CLOEXEC), else -1. The byte count (0 at EOF), or -errno. */
+ssize_t cell_recv_with_fd(int sock, void *data, size_t len, int *fd);

@@ -5,13 +5,12 @@
 #include "runtime/seccomp_internal.h"
 
 #include "base/cleanup.h"
+#include "base/fd.h"
 #include "runtime/runtime.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 static char *process_state(const json_t *sc, const char *state_json)
@@ -31,48 +30,6 @@ static char *process_state(const json_t *sc, const char *state_json)
     return text;
 }
 
-static int connect_unix(const char *path, cell_err_t *err)
-{
-    struct sockaddr_un addr = {.sun_family = AF_UNIX};
-    if (strlen(path) >= sizeof addr.sun_path)
-        return cell_error(err, ENAMETOOLONG, "linux.seccomp.listenerPath %s", path);
-    strcpy(addr.sun_path, path);
-    _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return cell_error(err, errno, "linux.seccomp.listenerPath: socket");
-    if (connect(fd, (struct sockaddr *)&addr, sizeof addr) < 0)
-        return cell_error(err, errno, "linux.seccomp.listenerPath: connect %s", path);
-    return TAKE_FD(fd);
-}
-
-/* The fd rides on the first sendmsg; the rest of a long state follows. */
-static int send_with_fd(int sock, const char *text, int fd)
-{
-    size_t len = strlen(text), off = 0;
-    char cbuf[CMSG_SPACE(sizeof(int))] = {0};
-    struct iovec iov = {.iov_base = (void *)text, .iov_len = len};
-    struct msghdr mh = {
-        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
-    struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-    cm->cmsg_level = SOL_SOCKET;
-    cm->cmsg_type = SCM_RIGHTS;
-    cm->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-    while (off < len) {
-        ssize_t n = sendmsg(sock, &mh, MSG_NOSIGNAL);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -errno;
-        off += (size_t)n;
-        iov.iov_base = (char *)text + off;
-        iov.iov_len = len - off;
-        mh.msg_control = NULL;
-        mh.msg_controllen = 0;
-    }
-    return 0;
-}
-
 int cell_seccomp_send_to_listener(const struct cell_spec *spec, int notify_fd,
                                   const char *state_json, cell_err_t *err)
 {
@@ -83,10 +40,11 @@ int cell_seccomp_send_to_listener(const struct cell_spec *spec, int notify_fd,
     _cleanup_free_ char *text = process_state(sc, state_json);
     if (!text)
         return cell_error(err, ENOMEM, "linux.seccomp.listenerPath: container process state");
-    _cleanup_close_ int sock = connect_unix(path, err);
+    _cleanup_close_ int sock = cell_unix_connect(path);
     if (sock < 0)
-        return sock;
-    int r = send_with_fd(sock, text, notify_fd);
+        return cell_error(err, -sock, "linux.seccomp.listenerPath: connect %s", path);
+    /* The fd rides on the first sendmsg; the rest of a long state follows. */
+    int r = cell_send_with_fd(sock, text, strlen(text), notify_fd);
     if (r < 0)
         return cell_error(err, -r, "linux.seccomp.listenerPath: send to %s", path);
     return 0;

@@ -1,5 +1,6 @@
 #include "runtime/sync.h"
 #include "base/cleanup.h"
+#include "base/fd.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -28,24 +29,12 @@ int cell_sync_send(int fd, int type, int value, const char *text)
 int cell_sync_recv(int fd, struct cell_sync_msg *msg)
 {
     memset(msg, 0, sizeof *msg);
-    msg->rights_fd = -1;
-    struct iovec iov = {.iov_base = msg, .iov_len = offsetof(struct cell_sync_msg, rights_fd)};
-    union {
-        char buf[CMSG_SPACE(sizeof(int))];
-        struct cmsghdr align;
-    } u;
-    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-                        .msg_controllen = sizeof u.buf};
-    ssize_t n;
-    while ((n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
-        ;
+    ssize_t n = cell_recv_with_fd(fd, msg, offsetof(struct cell_sync_msg, rights_fd),
+                                  &msg->rights_fd);
     if (n < 0)
-        return -errno;
+        return (int)n;
     if (n == 0)
         return -EPIPE;
-    struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-    if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
-        memcpy(&msg->rights_fd, CMSG_DATA(cm), sizeof(int));
     return (size_t)n >= offsetof(struct cell_sync_msg, text) ? 0 : -EBADMSG;
 }
 
@@ -76,20 +65,7 @@ int cell_sync_send_value_fd(int sock, int type, int value, int fd)
     if (fd < 0)
         return cell_sync_send(sock, type, value, NULL);
     struct cell_sync_msg msg = {.type = type, .value = value};
-    struct iovec iov = {.iov_base = &msg, .iov_len = offsetof(struct cell_sync_msg, text)};
-    union {
-        char buf[CMSG_SPACE(sizeof(int))];
-        struct cmsghdr align;
-    } u;
-    memset(&u, 0, sizeof u);
-    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-                        .msg_controllen = sizeof u.buf};
-    struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-    cm->cmsg_level = SOL_SOCKET;
-    cm->cmsg_type = SCM_RIGHTS;
-    cm->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(cm), &fd, sizeof fd);
-    return sendmsg(sock, &mh, MSG_NOSIGNAL) < 0 ? -errno : 0;
+    return cell_send_with_fd(sock, &msg, offsetof(struct cell_sync_msg, text), fd);
 }
 
 void cell_sync_die(int fd, cell_err_t *err)

@@ -12,61 +12,29 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/signalfd.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
 
 int cell_terminal_connect(const char *socket_path, cell_err_t *err)
 {
-    struct sockaddr_un addr = {.sun_family = AF_UNIX};
-    if (strlen(socket_path) >= sizeof addr.sun_path)
-        return cell_error(err, ENAMETOOLONG, "console socket %s", socket_path);
-    strcpy(addr.sun_path, socket_path);
-    _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof addr) < 0)
-        return cell_error(err, errno, "console socket %s", socket_path);
-    return TAKE_FD(fd);
+    int fd = cell_unix_connect(socket_path);
+    return fd < 0 ? cell_error(err, -fd, "console socket %s", socket_path) : fd;
 }
 
 int cell_terminal_send_master(int sock, int fd)
 {
     char byte = 0;
-    struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-    union {
-        char buf[CMSG_SPACE(sizeof(int))];
-        struct cmsghdr align;
-    } u;
-    memset(&u, 0, sizeof u);
-    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-                         .msg_controllen = sizeof u.buf};
-    struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
-    cmsg->cmsg_level = SOL_SOCKET;
-    cmsg->cmsg_type = SCM_RIGHTS;
-    cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(cmsg), &fd, sizeof fd);
-    return sendmsg(sock, &msg, MSG_NOSIGNAL) < 0 ? -errno : 0;
+    return cell_send_with_fd(sock, &byte, 1, fd);
 }
 
 int cell_terminal_recv_master(int sock, cell_err_t *err)
 {
     char byte;
-    struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-    union {
-        char buf[CMSG_SPACE(sizeof(int))];
-        struct cmsghdr align;
-    } u;
-    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-                         .msg_controllen = sizeof u.buf};
-    ssize_t n;
-    while ((n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
-        ;
-    struct cmsghdr *cmsg = n > 0 ? CMSG_FIRSTHDR(&msg) : NULL;
-    if (!cmsg || cmsg->cmsg_type != SCM_RIGHTS)
-        return cell_error(err, n < 0 ? errno : EPROTO, "receive the terminal from the container");
-    int fd;
-    memcpy(&fd, CMSG_DATA(cmsg), sizeof fd);
+    int fd = -1;
+    ssize_t n = cell_recv_with_fd(sock, &byte, 1, &fd);
+    if (fd < 0)
+        return cell_error(err, n < 0 ? (int)-n : EPROTO, "receive the terminal from the container");
     return fd;
 }
 
