@@ -10,7 +10,6 @@
 #include "runtime/mount.h"
 #include "runtime/notify.h"
 #include "runtime/ns.h"
-#include "runtime/ops.h"
 #include "runtime/proc.h"
 #include "runtime/process.h"
 #include "runtime/runtime.h"
@@ -52,7 +51,7 @@ bool cell_id_valid(const char *id)
     return true;
 }
 
-static const char *root_or_default(const char *root)
+const char *cell_container_root(const char *root)
 {
     return root ? root : CELL_RUNTIME_DEFAULT_ROOT;
 }
@@ -350,14 +349,20 @@ static pid_t clone_init(struct cell_container *c)
     return pid;
 }
 
+/* The config's annotations as the state shows them (state.md). */
+static json_t *annotations_json(const struct cell_spec *spec)
+{
+    json_t *o = json_object();
+    for (size_t i = 0; o && i < spec->n_annotations; i++)
+        json_object_set_new(o, spec->annotations[i].key, json_string(spec->annotations[i].value));
+    return o;
+}
+
 static int record_state(struct creation *k, cell_err_t *err)
 {
     struct cell_container *c = &k->c;
     _cleanup_free_ char *created = now_rfc3339();
-    json_t *annotations = json_object();
-    for (size_t i = 0; i < c->spec->n_annotations; i++)
-        json_object_set_new(annotations, c->spec->annotations[i].key,
-                            json_string(c->spec->annotations[i].value));
+    json_t *annotations = annotations_json(c->spec);
     struct cell_state st = {
         .id = (char *)c->id,
         .pid = k->init,
@@ -385,10 +390,7 @@ static char *creation_state_text(struct creation *k, enum cell_status status)
     struct cell_container *c = &k->c;
     struct cell_state st = {.id = (char *)c->id, .pid = k->init, .bundle = c->bundle,
                             .rootfs = c->rootfs};
-    st.annotations = json_object();
-    for (size_t i = 0; i < c->spec->n_annotations; i++)
-        json_object_set_new(st.annotations, c->spec->annotations[i].key,
-                            json_string(c->spec->annotations[i].value));
+    st.annotations = annotations_json(c->spec);
     json_t *o = cell_state_to_json(&st, status);
     char *text = json_dumps(o, JSON_COMPACT);
     json_decref(o);
@@ -487,10 +489,10 @@ static int create_container(struct creation *k, bool gate_fifo, cell_err_t *err)
     if ((r = cell_cgroup_check_driver(c->opts->systemd_cgroup, err)) < 0)
         return r;
     if ((r = resolve_paths(k, err)) < 0 || (r = validate_spec(c->spec, err)) < 0 ||
-        (r = cell_seccomp_prepare_at(c->spec, root_or_default(c->opts->root), &c->seccomp,
+        (r = cell_seccomp_prepare_at(c->spec, cell_container_root(c->opts->root), &c->seccomp,
                                      err)) < 0)
         return r;
-    k->rootfd = cell_state_root_open(root_or_default(c->opts->root), true, err);
+    k->rootfd = cell_state_root_open(cell_container_root(c->opts->root), true, err);
     if (k->rootfd < 0)
         return k->rootfd;
     if ((r = make_state_dir(k, err)) < 0 || (r = cell_notify_prepare(c->spec, k->dirfd, err)) < 0 ||
@@ -576,16 +578,9 @@ static int open_gate(int dirfd, const char *id, bool wait_exec, cell_err_t *err)
 
 int cell_runtime_start(const char *root, const char *id, cell_err_t *err)
 {
-    if (!cell_id_valid(id))
-        return cell_error(err, 0, "invalid container id \"%s\"", id ? id : "");
-    _cleanup_close_ int rootfd = cell_state_root_open(root_or_default(root), false, err);
-    if (rootfd < 0)
-        return cell_error(err, 0, "container \"%s\" does not exist", id);
-    _cleanup_close_ int dirfd = cell_state_dir_open(rootfd, id, true, err);
-    if (dirfd < 0)
-        return dirfd;
+    _cleanup_close_ int rootfd = -1, dirfd = -1;
     struct cell_state st;
-    int r = cell_state_read(dirfd, id, &st, err);
+    int r = cell_container_load(root, id, true, &rootfd, &dirfd, &st, err);
     if (r < 0)
         return r;
     enum cell_status status = cell_state_status(dirfd, &st);
@@ -693,47 +688,13 @@ int cell_container_load(const char *root, const char *id, bool lock, int *rootfd
 {
     if (!cell_id_valid(id))
         return cell_error(err, 0, "invalid container id \"%s\"", id ? id : "");
-    *rootfd = cell_state_root_open(root_or_default(root), false, err);
+    *rootfd = cell_state_root_open(cell_container_root(root), false, err);
     if (*rootfd < 0)
         return cell_error(err, 0, "container \"%s\" does not exist", id);
     *dirfd = cell_state_dir_open(*rootfd, id, lock, err);
     if (*dirfd < 0)
         return *dirfd;
     return cell_state_read(*dirfd, id, st, err);
-}
-
-json_t *cell_runtime_state(const char *root, const char *id, cell_err_t *err)
-{
-    _cleanup_close_ int rootfd = -1, dirfd = -1;
-    struct cell_state st;
-    if (cell_container_load(root, id, false, &rootfd, &dirfd, &st, err) < 0)
-        return NULL;
-    json_t *o = cell_state_to_json(&st, cell_state_status(dirfd, &st));
-    cell_ops_state_add_oom(&st, o);
-    cell_state_clear(&st);
-    return o;
-}
-
-json_t *cell_runtime_list(const char *root, cell_err_t *err)
-{
-    json_t *list = json_array();
-    _cleanup_closedir_ DIR *d = opendir(root_or_default(root));
-    if (!d) {
-        if (errno == ENOENT)
-            return list;
-        json_decref(list);
-        cell_error(err, errno, "state root %s", root_or_default(root));
-        return NULL;
-    }
-    struct dirent *de;
-    while ((de = readdir(d))) {
-        if (de->d_name[0] == '.' || !cell_id_valid(de->d_name))
-            continue;
-        json_t *o = cell_runtime_state(root, de->d_name, NULL);
-        if (o)
-            json_array_append_new(list, o);
-    }
-    return list;
 }
 
 int cell_container_cgroup(const struct cell_state *st, struct cell_cgroup **cg, cell_err_t *err)
@@ -839,7 +800,7 @@ static bool container_absent(const char *root, const char *id)
     _cleanup_close_ int rootfd = -1;
     if (!cell_id_valid(id))
         return false;
-    rootfd = open(root_or_default(root), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    rootfd = open(cell_container_root(root), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (rootfd < 0)
         return errno == ENOENT;
     return faccessat(rootfd, id, F_OK, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT;

@@ -38,6 +38,8 @@ struct cell_container {
  * existing container: with lock, it is held while *dirfd stays open. */
 int cell_container_load(const char *root, const char *id, bool lock, int *rootfd, int *dirfd,
                         struct cell_state *st, cell_err_t *err);
+/* The state root: root, or the runtime's default when NULL. */
+const char *cell_container_root(const char *root);
 /* Its cgroup, rebuilt from the state (NULL when it has none). */
 int cell_container_cgroup(const struct cell_state *st, struct cell_cgroup **cg, cell_err_t *err);
 

@@ -4,7 +4,6 @@
 #include "base/cleanup.h"
 #include "runtime/cgroup.h"
 #include "runtime/container.h"
-#include "runtime/ops.h"
 #include "runtime/runtime.h"
 #include "runtime/spec.h"
 #include "runtime/state.h"
@@ -206,7 +205,8 @@ int cell_runtime_events(const char *root, const char *id, unsigned interval_ms, 
     return r;
 }
 
-void cell_ops_state_add_oom(const struct cell_state *st, json_t *state)
+/* Why it died, read while the cgroup is there: "oomKilled". */
+static void state_add_oom(const struct cell_state *st, json_t *state)
 {
     _cleanup_cgroup_ struct cell_cgroup *cg = NULL;
     bool killed = false;
@@ -214,4 +214,38 @@ void cell_ops_state_add_oom(const struct cell_state *st, json_t *state)
         return;
     if (cell_cgroup_oom_killed(cg, &killed, NULL) == 0)
         json_object_set_new(state, "oomKilled", json_boolean(killed));
+}
+
+json_t *cell_runtime_state(const char *root, const char *id, cell_err_t *err)
+{
+    _cleanup_close_ int rootfd = -1, dirfd = -1;
+    struct cell_state st;
+    if (cell_container_load(root, id, false, &rootfd, &dirfd, &st, err) < 0)
+        return NULL;
+    json_t *o = cell_state_to_json(&st, cell_state_status(dirfd, &st));
+    state_add_oom(&st, o);
+    cell_state_clear(&st);
+    return o;
+}
+
+json_t *cell_runtime_list(const char *root, cell_err_t *err)
+{
+    json_t *list = json_array();
+    _cleanup_closedir_ DIR *d = opendir(cell_container_root(root));
+    if (!d) {
+        if (errno == ENOENT)
+            return list;
+        json_decref(list);
+        cell_error(err, errno, "state root %s", cell_container_root(root));
+        return NULL;
+    }
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (de->d_name[0] == '.' || !cell_id_valid(de->d_name))
+            continue;
+        json_t *o = cell_runtime_state(root, de->d_name, NULL);
+        if (o)
+            json_array_append_new(list, o);
+    }
+    return list;
 }
