@@ -8,6 +8,7 @@
 #include "runtime/spec.h"
 #include "runtime/state.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
