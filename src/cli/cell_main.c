@@ -7,16 +7,10 @@
 #include "cli/cell_commands.h"
 
 #include "base/cleanup.h"
-#include "cli/output.h"
+#include "image/image.h"
 
-#include <errno.h>
 #include <stddef.h>
-#include <stdio.h>
-#include <string.h>
-
-#ifndef CELL_VERSION
-#define CELL_VERSION "0.1.0"
-#endif
+#include <stdlib.h>
 
 static const struct cli_option global_options[] = {
     {"root", 0, CLI_OPT_STRING, offsetof(struct cell_cli_global, root),
@@ -26,9 +20,7 @@ static const struct cli_option global_options[] = {
     {0},
 };
 
-static int cmd_help(const struct cell_cli_ctx *ctx, int argc, char **argv, cell_err_t *err);
-
-static const struct cell_cli_command commands[] = {
+static const struct cli_command commands[] = {
     {"images", cell_cmd_images, cell_images_options, "[REPOSITORY[:TAG]]", "List images."},
     {"inspect", cell_cmd_inspect, cell_inspect_options, "IMAGE [IMAGE...]",
      "Print what the store knows of images, as JSON."},
@@ -47,88 +39,50 @@ static const struct cell_cli_command commands[] = {
      "Pull an image from a registry."},
     {"login", cell_cmd_login, cell_login_options, "[SERVER]", "Log in to a registry."},
     {"logout", cell_cmd_logout, cell_logout_options, "[SERVER]", "Log out from a registry."},
-    {"help", cmd_help, NULL, "[COMMAND]", "Show the usage of cell or of a command."},
 };
 
-static const struct cell_cli_command *find_command(const char *name)
+static const struct cli_program program = {
+    .name = "cell",
+    .about = "Runs Linux containers from images, without a daemon.",
+    .global_options = global_options,
+    .commands = commands,
+    .n_commands = ARRAY_SIZE(commands),
+    .syntax = CLI_SYNTAX_GO,
+    .version = "cell version " CELL_VERSION "\n",
+};
+
+const char *cell_cli_root(const struct cli_ctx *ctx)
 {
-    for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
-        if (strcmp(commands[i].name, name) == 0)
-            return &commands[i];
-    return NULL;
+    const struct cell_cli_global *g = ctx->global;
+    if (g->root)
+        return g->root;
+    const char *env = getenv("CELL_ROOT");
+    return env && env[0] ? env : CELL_IMAGE_DEFAULT_ROOT;
 }
 
-static void print_main_usage(FILE *out)
+int cell_cli_store_open(const struct cli_ctx *ctx, struct cell_image_store **out, cell_err_t *err)
 {
-    fprintf(out,
-            "Usage: %s [global options] <command> [options] [arguments]\n\n"
-            "Runs Linux containers from images, without a daemon.\n\nCommands:\n",
-            CELL_PROG);
-    for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
-        fprintf(out, "  %-10s%s\n", commands[i].name, commands[i].summary);
-    cell_cli_print_options(out, "Global options", global_options);
-    fprintf(out, "\nRun '%s help <command>' for a command's options.\n", CELL_PROG);
+    return cell_image_store_open(cell_cli_root(ctx), out, err);
 }
 
-static int cmd_help(const struct cell_cli_ctx *ctx, int argc, char **argv, cell_err_t *err)
+void cell_cli_human_size(int64_t bytes, char buf[16])
 {
-    struct cell_cli_args args;
-    if (cell_cli_parse(ctx, NULL, argc, argv, &args, err) < 0)
-        return -1;
-    if (args.help || args.argc == 0) {
-        print_main_usage(stdout);
-        return 0;
+    static const char *const units[] = {"B", "kB", "MB", "GB", "TB"};
+    double v = (double)bytes;
+    size_t u = 0;
+    while (v >= 1000 && u + 1 < ARRAY_SIZE(units)) {
+        v /= 1000;
+        u++;
     }
-    if (cell_cli_nargs(ctx, &args, 0, 1, err) < 0)
-        return -1;
-    const struct cell_cli_command *cmd = find_command(args.argv[0]);
-    if (!cmd)
-        return cell_error(err, 0, "unknown command \"%s\"", args.argv[0]);
-    cell_cli_print_usage(stdout, cmd);
-    return 0;
-}
-
-/* The global options end at the command name; what follows is the command's. */
-static int run_command_line(int argc, char **argv, cell_err_t *err)
-{
-    struct cell_cli_global g = {0};
-    struct cli_parser p = {.options = global_options, .target = &g, .stop_at_positional = true};
-    int n = cli_parse(&p, argc, argv, err);
-    if (n < 0)
-        return -1;
-    if (g.version) {
-        printf("%s version %s\n", CELL_PROG, CELL_VERSION);
-        return 0;
-    }
-    if (p.help) {
-        print_main_usage(stdout);
-        return 0;
-    }
-    if (n == 0) {
-        print_main_usage(stderr);
-        return cell_error(err, 0, "no command given");
-    }
-    const struct cell_cli_command *cmd = find_command(argv[0]);
-    if (!cmd)
-        return cell_error(err, 0, "unknown command \"%s\" (see '%s --help')", argv[0], CELL_PROG);
-    struct cell_cli_ctx ctx = {.global = &g, .cmd = cmd};
-    return cmd->run(&ctx, n - 1, argv + 1, err);
+    if (u == 0)
+        snprintf(buf, 16, "%lldB", (long long)bytes);
+    else
+        snprintf(buf, 16, "%.3g%s", v, units[u]);
 }
 
 int main(int argc, char **argv)
 {
-    _cleanup_err_ cell_err_t err = CELL_ERR_INIT;
+    struct cell_cli_global g = {0};
     struct cli_log log = {.path = NULL, .format = CLI_LOG_TEXT};
-    int status = run_command_line(argc - 1, argv + 1, &err);
-    if (status < 0) {
-        cli_report_error(CELL_PROG, &log, cell_error_text(&err));
-        status = CELL_EXIT_FAILURE;
-    }
-    /* Output that never reached its reader is a failure, not a success. */
-    if (fflush(stdout) == EOF || ferror(stdout)) {
-        cell_error(&err, errno, "write standard output");
-        cli_report_error(CELL_PROG, &log, cell_error_text(&err));
-        status = CELL_EXIT_FAILURE;
-    }
-    return status;
+    return cli_main(&program, &g, &log, argc, argv);
 }

@@ -19,6 +19,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* How the words are read (see above for Go's; Docker's is in options.c). */
+enum cli_syntax {
+    CLI_SYNTAX_GO,     /* runc's: Go's flag package, for cell-runtime */
+    CLI_SYNTAX_DOCKER, /* Docker's: spf13/pflag, for cell */
+};
+
 enum cli_opt_kind {
     CLI_OPT_BOOL,   /* bool */
     CLI_OPT_STRING, /* const char *, pointing into argv; the last one given wins */
@@ -37,8 +43,9 @@ struct cli_option {
 struct cli_parser {
     const struct cli_option *options; /* may be NULL: no options */
     void *target;                     /* the struct the offsets point into */
-    bool stop_at_positional;          /* leave everything from the first positional on */
-    bool help;                        /* out: --help or -h was given */
+    enum cli_syntax syntax;
+    bool stop_at_positional; /* leave everything from the first positional on */
+    bool help;               /* out: --help or -h was given */
 };
 
 /* Parses argv[0..argc) into p->target. The positional arguments are moved,
