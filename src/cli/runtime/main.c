@@ -6,7 +6,7 @@
  * Every failure, usage errors included, is one line on stderr (and a record
  * in the --log file) and exit status 1, as with runc. `run` exits with the
  * container process's status. */
-#include "cli/commands.h"
+#include "cli/runtime/runtime_cli.h"
 
 #include "base/cleanup.h"
 #include "runtime/runtime.h"

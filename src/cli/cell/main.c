@@ -4,7 +4,7 @@
  *   cell [global options] <command> [options] [arguments]
  *
  * Every failure is one line "cell: <message>" on stderr and exit status 1. */
-#include "cli/cell_commands.h"
+#include "cli/cell/cell_cli.h"
 
 #include "base/cleanup.h"
 #include "image/image.h"

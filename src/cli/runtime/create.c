@@ -1,5 +1,5 @@
 /* The lifecycle commands: create, run, start, delete. */
-#include "cli/commands.h"
+#include "cli/runtime/runtime_cli.h"
 
 #include "runtime/runtime.h"
 

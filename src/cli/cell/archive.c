@@ -1,5 +1,5 @@
 /* cell load, save, import: images from and to files. */
-#include "cli/cell_commands.h"
+#include "cli/cell/cell_cli.h"
 
 #include "base/cleanup.h"
 #include "base/strv.h"

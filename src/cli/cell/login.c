@@ -5,7 +5,7 @@
  * As Docker: SERVER defaults to docker.io; without -u or -p on a terminal
  * they are asked for (the password without echo); credentials are checked
  * against the registry before they are stored. */
-#include "cli/cell_commands.h"
+#include "cli/cell/cell_cli.h"
 
 #include "base/cleanup.h"
 #include "image/auth.h"

@@ -1,5 +1,5 @@
 /* spec and features: what the runtime writes and knows without a container. */
-#include "cli/commands.h"
+#include "cli/runtime/runtime_cli.h"
 
 #include "base/cleanup.h"
 #include "base/fd.h"

@@ -1,5 +1,5 @@
 /* state and list: what the runtime knows of its containers. */
-#include "cli/commands.h"
+#include "cli/runtime/runtime_cli.h"
 
 #include "base/cleanup.h"
 #include "cli/output.h"

@@ -48,7 +48,7 @@ int cli_cmd_state(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *
 int cli_cmd_list(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err);
 int cli_cmd_spec(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err);
 int cli_cmd_features(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err);
-/* cmd_update.c, cmd_pause.c, cmd_ps.c, cmd_events.c */
+/* update.c, pause.c, ps.c, events.c */
 int cli_cmd_update(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err);
 int cli_cmd_pause(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err);
 int cli_cmd_resume(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err);

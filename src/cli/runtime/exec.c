@@ -1,7 +1,7 @@
 /* exec: run a new process in a container. As with runc, the options come
  * before the container id; everything after the id is the command, so that
  * `exec ID ls -l` passes -l to ls. */
-#include "cli/commands.h"
+#include "cli/runtime/runtime_cli.h"
 
 #include "runtime/runtime.h"
 

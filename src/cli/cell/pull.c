@@ -5,7 +5,7 @@
  * Downloading 1.2MB/3.4MB"), on stderr; when stderr is not a terminal, no
  * progress at all. Then, on stdout, as Docker: the digest, the status and
  * the full name (only the name with -q). */
-#include "cli/cell_commands.h"
+#include "cli/cell/cell_cli.h"
 
 #include "base/cleanup.h"
 #include "image/image.h"

@@ -1,6 +1,6 @@
 /* cell rootfs create NAME IMAGE | rm NAME... | ls: the overlay root
  * filesystems (snapshots) of images, by hand, until `run` makes them. */
-#include "cli/cell_commands.h"
+#include "cli/cell/cell_cli.h"
 
 #include "base/cleanup.h"
 #include "image/image.h"

@@ -1,5 +1,5 @@
 /* cell images, inspect, tag, rmi: what the image store holds. */
-#include "cli/cell_commands.h"
+#include "cli/cell/cell_cli.h"
 
 #include "base/cleanup.h"
 #include "base/strv.h"

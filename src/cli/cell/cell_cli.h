@@ -1,8 +1,8 @@
 /* The commands of cell, the engine's command line (cli.h says what a
  * handler does), and the helpers they share.
  *
- * A command group lives in its own file (cell_images.c, cell_archive.c, …)
- * and adds one line to the table in cell_main.c and its declarations here. */
+ * A command group lives in its own file (images.c, archive.c, …)
+ * and adds one line to the table in main.c and its declarations here. */
 #pragma once
 
 #include "base/error.h"
@@ -27,7 +27,7 @@ int cell_cli_store_open(const struct cli_ctx *ctx, struct cell_image_store **out
 /* "12.3MB", "512B", as Docker prints sizes (SI units). buf of 16 bytes. */
 void cell_cli_human_size(int64_t bytes, char buf[16]);
 
-/* cell_images.c */
+/* images.c */
 int cell_cmd_images(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err);
 int cell_cmd_inspect(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err);
 int cell_cmd_tag(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err);
@@ -36,18 +36,18 @@ extern const struct cli_option cell_images_options[];
 extern const struct cli_option cell_inspect_options[];
 extern const struct cli_option cell_rmi_options[];
 
-/* cell_archive.c */
+/* archive.c */
 int cell_cmd_load(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err);
 int cell_cmd_save(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err);
 int cell_cmd_import(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err);
 extern const struct cli_option cell_load_options[];
 extern const struct cli_option cell_save_options[];
 
-/* cell_rootfs.c: root filesystems (overlay snapshots) of images, until the
+/* rootfs.c: root filesystems (overlay snapshots) of images, until the
  * engine's `run` makes them itself. */
 int cell_cmd_rootfs(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err);
 
-/* cell_pull.c, cell_login.c: the registry client. */
+/* pull.c, login.c: the registry client. */
 int cell_cmd_pull(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err);
 int cell_cmd_login(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err);
 int cell_cmd_logout(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err);
