@@ -157,24 +157,24 @@ static int run_command_line(const struct cli_program *prog, void *global, struct
     return cmd->run(&ctx, n - 1, argv + 1, err);
 }
 
-int cli_main(const struct cli_program *prog, void *global, struct cli_log *log, int argc,
-             char **argv)
+int cli_main(const struct cli_program *prog, void *global, int argc, char **argv)
 {
     _cleanup_err_ cell_err_t err = CELL_ERR_INIT;
-    int status = run_command_line(prog, global, log, argc - 1, argv + 1, &err);
+    struct cli_log log = {.path = NULL, .format = CLI_LOG_TEXT};
+    int status = run_command_line(prog, global, &log, argc - 1, argv + 1, &err);
     if (status < 0) {
-        cli_report_error(prog->name, log, cell_error_text(&err));
+        cli_report_error(prog->name, &log, cell_error_text(&err));
         status = CLI_EXIT_FAILURE;
     } else if (err.msg) {
         /* Done, with a warning to pass on (a failed poststop hook). */
         _cleanup_free_ char *warning = NULL;
         if (asprintf(&warning, "warning: %s", cell_error_text(&err)) >= 0)
-            cli_report_error(prog->name, log, warning);
+            cli_report_error(prog->name, &log, warning);
     }
     /* Output that never reached its reader is a failure, not a success. */
     if (fflush(stdout) == EOF || ferror(stdout)) {
         cell_error(&err, errno, "write standard output");
-        cli_report_error(prog->name, log, cell_error_text(&err));
+        cli_report_error(prog->name, &log, cell_error_text(&err));
         status = CLI_EXIT_FAILURE;
     }
     return status;

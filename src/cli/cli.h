@@ -80,10 +80,9 @@ struct cli_args {
 };
 
 /* Runs the program on main's argc and argv; returns main's exit status.
- * global is the program's zeroed (or defaulted) global options struct; log
- * is where errors also go (its path may be set by prog->setup). */
-int cli_main(const struct cli_program *prog, void *global, struct cli_log *log, int argc,
-             char **argv);
+ * global is the program's zeroed (or defaulted) global options struct.
+ * Errors go to stderr, and to the log file that prog->setup names. */
+int cli_main(const struct cli_program *prog, void *global, int argc, char **argv);
 
 /* Parses ctx->cmd's options into opts (a struct of the command's with its
  * defaults set) in the program's syntax, and collects the positionals in

@@ -83,6 +83,5 @@ void cell_cli_human_size(int64_t bytes, char buf[16])
 int main(int argc, char **argv)
 {
     struct cell_cli_global g = {0};
-    struct cli_log log = {.path = NULL, .format = CLI_LOG_TEXT};
-    return cli_main(&program, &g, &log, argc, argv);
+    return cli_main(&program, &g, argc, argv);
 }

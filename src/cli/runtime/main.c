@@ -120,6 +120,5 @@ const char *cli_root(const struct cli_ctx *ctx)
 int main(int argc, char **argv)
 {
     struct runtime_global g = {0};
-    struct cli_log log = {.path = NULL, .format = CLI_LOG_TEXT};
-    return cli_main(&program, &g, &log, argc, argv);
+    return cli_main(&program, &g, argc, argv);
 }
