@@ -3,7 +3,8 @@
  *
  *   cell [global options] <command> [options] [arguments]
  *
- * Every failure is one line "cell: <message>" on stderr and exit status 1. */
+ * Docker's flag syntax ("-it", "-p80:80", "--name=x"; options.h). Every
+ * failure is one line "cell: <message>" on stderr and exit status 1. */
 #include "cli/cell/cell_cli.h"
 
 #include "base/cleanup.h"
@@ -47,7 +48,7 @@ static const struct cli_program program = {
     .global_options = global_options,
     .commands = commands,
     .n_commands = ARRAY_SIZE(commands),
-    .syntax = CLI_SYNTAX_GO,
+    .syntax = CLI_SYNTAX_DOCKER,
     .version = "cell version " CELL_VERSION "\n",
 };
 
