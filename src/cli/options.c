@@ -83,9 +83,22 @@ static int store_value(const struct cli_option *o, void *target, const char *val
     return -1;
 }
 
-/* Handles the flag in argv[*i], taking its value from the next word when it
- * needs one and has no "=value"; *i is left on the last word used. */
-static int take_flag(struct cli_parser *p, int argc, char **argv, int *i, cell_err_t *err)
+/* Stores value for option o, given as flag (for messages: "--bundle", "-e"). */
+static int set_option(struct cli_parser *p, const struct cli_option *o, const char *flag,
+                      const char *value, cell_err_t *err)
+{
+    int r = store_value(o, p->target, value);
+    if (r == -ENOMEM)
+        return cell_error(err, ENOMEM, "flag %s", flag);
+    if (r < 0)
+        return cell_error(err, 0, "invalid value \"%s\" for flag %s", value, flag);
+    return 0;
+}
+
+/* Go's flag package: handles the flag in argv[*i], taking its value from
+ * the next word when it needs one and has no "=value"; *i is left on the
+ * last word used. */
+static int take_go_flag(struct cli_parser *p, int argc, char **argv, int *i, cell_err_t *err)
 {
     struct flag_word f;
     if (split_flag_word(argv[*i], &f, err) < 0)
@@ -104,13 +117,94 @@ static int take_flag(struct cli_parser *p, int argc, char **argv, int *i, cell_e
         return cell_error(err, 0, "flag needs an argument: %s", f.word);
     if (!value)
         value = argv[++*i]; /* taken even when it starts with '-', as Go does */
-    int r = store_value(o, p->target, value);
-    if (r == -ENOMEM)
-        return cell_error(err, ENOMEM, "flag %s", f.word);
-    if (r < 0)
-        return cell_error(err, 0, "invalid value \"%s\" for flag %.*s", value,
-                          (int)strcspn(f.word, "="), f.word);
+    char flag[sizeof(f.name) + 2];
+    snprintf(flag, sizeof(flag), "%.*s", (int)strcspn(f.word, "="), f.word);
+    return set_option(p, o, flag, value, err);
+}
+
+static const struct cli_option *find_long(const struct cli_option *options, const char *name)
+{
+    for (const struct cli_option *o = options; o && o->name; o++)
+        if (strcmp(o->name, name) == 0)
+            return o;
+    return NULL;
+}
+
+static const struct cli_option *find_short(const struct cli_option *options, char c)
+{
+    for (const struct cli_option *o = options; o && o->name; o++)
+        if (o->short_name == c)
+            return o;
+    return NULL;
+}
+
+/* pflag: "--name", "--name=value" or "--name value". */
+static int take_docker_long(struct cli_parser *p, int argc, char **argv, int *i, cell_err_t *err)
+{
+    struct flag_word f;
+    if (split_flag_word(argv[*i], &f, err) < 0)
+        return -1;
+    const struct cli_option *o = find_long(p->options, f.name);
+    if (!o && strcmp(f.name, "help") == 0) {
+        p->help = true;
+        return 0;
+    }
+    char flag[sizeof(f.name) + 2];
+    snprintf(flag, sizeof(flag), "--%s", f.name);
+    if (!o)
+        return cell_error(err, 0, "unknown flag: %s", flag);
+    const char *value = f.value;
+    if (!value && o->kind == CLI_OPT_BOOL)
+        value = "true";
+    if (!value && *i + 1 >= argc)
+        return cell_error(err, 0, "flag needs an argument: %s", flag);
+    if (!value)
+        value = argv[++*i];
+    return set_option(p, o, flag, value, err);
+}
+
+/* pflag: "-x", "-xyz" (bools, the last may take a value), "-xVALUE",
+ * "-x=VALUE", "-x VALUE". */
+static int take_docker_shorts(struct cli_parser *p, int argc, char **argv, int *i, cell_err_t *err)
+{
+    for (const char *s = argv[*i] + 1; *s; s++) {
+        const struct cli_option *o = find_short(p->options, *s);
+        if (!o && *s == 'h') {
+            p->help = true;
+            continue;
+        }
+        if (!o)
+            return cell_error(err, 0, "unknown shorthand flag: '%c' in -%s", *s, s);
+        char flag[3] = {'-', *s, '\0'};
+        const char *value = NULL;
+        bool rest_is_value = true;
+        if (s[1] == '=' && s[2] != '\0') {
+            value = s + 2; /* "-e=A=B", "-d=false" */
+        } else if (o->kind == CLI_OPT_BOOL) {
+            value = "true";
+            rest_is_value = false; /* "-dit": more flags follow */
+        } else if (s[1] != '\0') {
+            value = s + 1; /* "-p80:80", "-uroot" */
+        } else if (*i + 1 < argc) {
+            value = argv[++*i];
+        } else {
+            return cell_error(err, 0, "flag needs an argument: '%c' in -%s", *s, s);
+        }
+        if (set_option(p, o, flag, value, err) < 0)
+            return -1;
+        if (rest_is_value)
+            return 0;
+    }
     return 0;
+}
+
+static int take_flag(struct cli_parser *p, int argc, char **argv, int *i, cell_err_t *err)
+{
+    if (p->syntax == CLI_SYNTAX_GO)
+        return take_go_flag(p, argc, argv, i, err);
+    if (argv[*i][1] == '-')
+        return take_docker_long(p, argc, argv, i, err);
+    return take_docker_shorts(p, argc, argv, i, err);
 }
 
 static bool is_flag(const char *word)

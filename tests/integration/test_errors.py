@@ -238,6 +238,16 @@ def test_unknown_global_flag_fails(rt):
 
 
 @pytest.mark.cell_only
+def test_usage_lists_options_as_cell_does(rt):
+    """cell-runtime and cell print a command's options in one format."""
+    p = rt("help", "create")
+    assert p.returncode == 0, p.stderr
+    assert "Usage: cell-runtime create [OPTIONS] <container-id>" in p.stdout
+    assert "  -b, --bundle value  " in p.stdout
+    assert "      --pid-file value  " in p.stdout
+
+
+@pytest.mark.cell_only
 def test_invalid_id_error_names_the_id(rt, bundle):
     p = rt("create", "--bundle", bundle("true"), "../x")
     assert "../x" in p.stderr, p.stderr

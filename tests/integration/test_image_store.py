@@ -186,6 +186,24 @@ def test_bad_input_is_one_line(cell, test_dir):
     assert "unknown command" in cell.fail("frobnicate")
 
 
+def test_flags_have_dockers_syntax(cell, test_dir):
+    """cell reads its flags as Docker does: short flags combined ("-qi FILE"),
+    a short flag's value attached ("-oFILE"), "--opt=value", and a long name
+    needs two dashes ("-format" is -f -o -r ... and fails)."""
+    cell.ok("import", small_tarball(os.path.join(test_dir, "a.tar"), {"a": b"A"}), "a")
+    archive = os.path.join(test_dir, "a-save.tar")
+    cell.ok("save", "-o" + archive, "a")
+    assert os.path.getsize(archive) > 0
+    cell.ok("rmi", "a")
+    assert cell.ok("load", "-qi", archive) == ""
+    assert cell.ok("images", "-q") == cell.ok("images", "--quiet=true")
+    assert cell.ok("images", "-q").strip()
+    assert "unknown shorthand flag: 'f' in -format" in cell.fail("images", "-format", "json")
+    assert "unknown flag: --q" in cell.fail("images", "--q")
+    usage = cell.ok("help", "load")
+    assert "  -i, --input value" in usage and "  -q, --quiet" in usage
+
+
 def test_tag_and_rmi_free_what_no_image_needs(cell, test_dir):
     a = small_tarball(os.path.join(test_dir, "a.tar"), {"a": b"A" * 1000})
     b = small_tarball(os.path.join(test_dir, "b.tar"), {"b": b"B" * 1000})

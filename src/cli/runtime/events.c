@@ -2,7 +2,7 @@
  * runc prints them. --stats prints one stats event and returns; otherwise
  * a stats event comes every --interval (default 5s) and an oom event when
  * the OOM killer fires, until the container stops. */
-#include "cli/commands.h"
+#include "cli/runtime/runtime_cli.h"
 
 #include "cli/output.h"
 #include "base/units.h"

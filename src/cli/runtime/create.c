@@ -1,5 +1,5 @@
 /* The lifecycle commands: create, run, start, delete. */
-#include "cli/commands.h"
+#include "cli/runtime/runtime_cli.h"
 
 #include "runtime/runtime.h"
 
@@ -62,7 +62,7 @@ static int parse_create(const struct cli_ctx *ctx, int argc, char **argv,
                         struct cell_create_opts *out, struct cli_args *args, cell_err_t *err)
 {
     struct create_opts o = {0};
-    if (cli_command_parse(ctx, &o, argc, argv, args, err) < 0)
+    if (cli_parse_args(ctx, &o, argc, argv, args, err) < 0)
         return -1;
     if (args->help)
         return 0;
@@ -83,7 +83,7 @@ static int parse_create(const struct cli_ctx *ctx, int argc, char **argv,
         .listen_fds = cli_listen_fds(),
         .detach = o.detach,
         .keep = o.keep,
-        .systemd_cgroup = ctx->global->systemd_cgroup,
+        .systemd_cgroup = runtime_global(ctx)->systemd_cgroup,
     };
     return 0;
 }

@@ -1,5 +1,5 @@
 /* cell load, save, import: images from and to files. */
-#include "cli/cell_commands.h"
+#include "cli/cell/cell_cli.h"
 
 #include "base/cleanup.h"
 #include "base/strv.h"
@@ -24,13 +24,13 @@ const struct cli_option cell_load_options[] = {
     {0},
 };
 
-int cell_cmd_load(const struct cell_cli_ctx *ctx, int argc, char **argv, cell_err_t *err)
+int cell_cmd_load(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err)
 {
     struct load_opts o = {0};
-    struct cell_cli_args args;
-    if (cell_cli_parse(ctx, &o, argc, argv, &args, err) < 0 || args.help)
+    struct cli_args args;
+    if (cli_parse_args(ctx, &o, argc, argv, &args, err) < 0 || args.help)
         return args.help ? 0 : -1;
-    if (cell_cli_nargs(ctx, &args, 0, 0, err) < 0)
+    if (cli_nargs(ctx, &args, 0, 0, err) < 0)
         return -1;
     /* As Docker: standard input unless it is a terminal. */
     if (!o.input && isatty(STDIN_FILENO))
@@ -66,13 +66,13 @@ const struct cli_option cell_save_options[] = {
     {0},
 };
 
-int cell_cmd_save(const struct cell_cli_ctx *ctx, int argc, char **argv, cell_err_t *err)
+int cell_cmd_save(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err)
 {
     struct save_opts o = {0};
-    struct cell_cli_args args;
-    if (cell_cli_parse(ctx, &o, argc, argv, &args, err) < 0 || args.help)
+    struct cli_args args;
+    if (cli_parse_args(ctx, &o, argc, argv, &args, err) < 0 || args.help)
         return args.help ? 0 : -1;
-    if (cell_cli_nargs(ctx, &args, 1, -1, err) < 0)
+    if (cli_nargs(ctx, &args, 1, -1, err) < 0)
         return -1;
     if (!o.output && isatty(STDOUT_FILENO))
         return cell_error(err, 0, "save: give --output FILE, or redirect standard output");
@@ -98,12 +98,12 @@ int cell_cmd_save(const struct cell_cli_ctx *ctx, int argc, char **argv, cell_er
     return r < 0 ? -1 : 0;
 }
 
-int cell_cmd_import(const struct cell_cli_ctx *ctx, int argc, char **argv, cell_err_t *err)
+int cell_cmd_import(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err)
 {
-    struct cell_cli_args args;
-    if (cell_cli_parse(ctx, NULL, argc, argv, &args, err) < 0 || args.help)
+    struct cli_args args;
+    if (cli_parse_args(ctx, NULL, argc, argv, &args, err) < 0 || args.help)
         return args.help ? 0 : -1;
-    if (cell_cli_nargs(ctx, &args, 1, 2, err) < 0)
+    if (cli_nargs(ctx, &args, 1, 2, err) < 0)
         return -1;
     const char *tarball = args.argv[0], *name = args.argc > 1 ? args.argv[1] : NULL;
     /* As Docker: a bad name is reported before the file is looked at. */

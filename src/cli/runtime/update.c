@@ -1,7 +1,7 @@
 /* update: change the resource limits of a created or running container,
  * from a linux.resources JSON document (--resources FILE, "-" for stdin)
  * and/or runc's flags, which override the document's fields. */
-#include "cli/commands.h"
+#include "cli/runtime/runtime_cli.h"
 
 #include "base/cleanup.h"
 #include "base/units.h"

@@ -5,7 +5,7 @@
  * As Docker: SERVER defaults to docker.io; without -u or -p on a terminal
  * they are asked for (the password without echo); credentials are checked
  * against the registry before they are stored. */
-#include "cli/cell_commands.h"
+#include "cli/cell/cell_cli.h"
 
 #include "base/cleanup.h"
 #include "image/auth.h"
@@ -101,15 +101,15 @@ static int credentials(const struct login_opts *o, char **user, char **pass, cel
     return 0;
 }
 
-int cell_cmd_login(const struct cell_cli_ctx *ctx, int argc, char **argv, cell_err_t *err)
+int cell_cmd_login(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err)
 {
     struct login_opts o = {.tls_verify = true};
-    struct cell_cli_args args;
-    if (cell_cli_parse(ctx, &o, argc, argv, &args, err) < 0)
+    struct cli_args args;
+    if (cli_parse_args(ctx, &o, argc, argv, &args, err) < 0)
         return -1;
     if (args.help)
         return 0;
-    if (cell_cli_nargs(ctx, &args, 0, 1, err) < 0)
+    if (cli_nargs(ctx, &args, 0, 1, err) < 0)
         return -1;
     const char *server = args.argc ? args.argv[0] : "docker.io";
     _cleanup_free_ char *user = NULL, *pass = NULL;
@@ -123,15 +123,15 @@ int cell_cmd_login(const struct cell_cli_ctx *ctx, int argc, char **argv, cell_e
     return 0;
 }
 
-int cell_cmd_logout(const struct cell_cli_ctx *ctx, int argc, char **argv, cell_err_t *err)
+int cell_cmd_logout(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err)
 {
     struct login_opts o = {0};
-    struct cell_cli_args args;
-    if (cell_cli_parse(ctx, &o, argc, argv, &args, err) < 0)
+    struct cli_args args;
+    if (cli_parse_args(ctx, &o, argc, argv, &args, err) < 0)
         return -1;
     if (args.help)
         return 0;
-    if (cell_cli_nargs(ctx, &args, 0, 1, err) < 0)
+    if (cli_nargs(ctx, &args, 0, 1, err) < 0)
         return -1;
     const char *server = args.argc ? args.argv[0] : "docker.io";
     if (cell_image_logout(o.authfile, server, err) < 0)

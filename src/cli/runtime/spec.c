@@ -1,5 +1,5 @@
 /* spec and features: what the runtime writes and knows without a container. */
-#include "cli/commands.h"
+#include "cli/runtime/runtime_cli.h"
 
 #include "base/cleanup.h"
 #include "base/fd.h"
@@ -49,11 +49,11 @@ int cli_cmd_spec(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *e
 {
     struct spec_opts o = {0};
     struct cli_args args;
-    if (cli_command_parse(ctx, &o, argc, argv, &args, err) < 0)
+    if (cli_parse_args(ctx, &o, argc, argv, &args, err) < 0)
         return -1;
     if (args.help)
         return 0;
-    if (cli_no_more_args(ctx, &args, 0, err) < 0)
+    if (cli_nargs(ctx, &args, 0, 0, err) < 0)
         return -1;
     json_t *spec = cell_runtime_default_spec(o.rootless);
     _cleanup_free_ char *text = spec ? json_dumps(spec, JSON_INDENT(2)) : NULL;
@@ -67,11 +67,11 @@ int cli_cmd_spec(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *e
 int cli_cmd_features(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err)
 {
     struct cli_args args;
-    if (cli_command_parse(ctx, NULL, argc, argv, &args, err) < 0)
+    if (cli_parse_args(ctx, NULL, argc, argv, &args, err) < 0)
         return -1;
     if (args.help)
         return 0;
-    if (cli_no_more_args(ctx, &args, 0, err) < 0)
+    if (cli_nargs(ctx, &args, 0, 0, err) < 0)
         return -1;
     json_t *features = cell_runtime_features();
     if (!features)

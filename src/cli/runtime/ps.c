@@ -1,7 +1,7 @@
 /* ps: the processes of a container, by host pid. As runc: --format json
  * prints the pids; the table is ps(1)'s output (options after the id,
  * default -ef) cut down to the lines of the container's processes. */
-#include "cli/commands.h"
+#include "cli/runtime/runtime_cli.h"
 
 #include "base/cleanup.h"
 #include "cli/output.h"

@@ -1,5 +1,5 @@
 /* state and list: what the runtime knows of its containers. */
-#include "cli/commands.h"
+#include "cli/runtime/runtime_cli.h"
 
 #include "base/cleanup.h"
 #include "cli/output.h"
@@ -91,11 +91,11 @@ int cli_cmd_list(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *e
 {
     struct list_opts o = {.format = "table"};
     struct cli_args args;
-    if (cli_command_parse(ctx, &o, argc, argv, &args, err) < 0)
+    if (cli_parse_args(ctx, &o, argc, argv, &args, err) < 0)
         return -1;
     if (args.help)
         return 0;
-    if (cli_no_more_args(ctx, &args, 0, err) < 0)
+    if (cli_nargs(ctx, &args, 0, 0, err) < 0)
         return -1;
     if (strcmp(o.format, "table") != 0 && strcmp(o.format, "json") != 0)
         return cell_error(err, 0, "list: invalid format \"%s\" (table or json)", o.format);

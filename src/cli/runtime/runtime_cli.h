@@ -1,23 +1,14 @@
-/* The commands of cell-runtime. Each handler parses its own options into a
- * struct on its stack, calls the runtime library, prints the result, and
- * returns the process exit status (>= 0), or a negative value with err set,
- * which main reports as one line and turns into exit status 1. */
+/* The commands of cell-runtime (cli.h says what a handler does) and the
+ * helpers they share. */
 #pragma once
 
 #include "base/error.h"
-#include "cli/options.h"
+#include "cli/cli.h"
 
 #include <stdbool.h>
-#include <stdio.h>
-
-#define CLI_PROG "cell-runtime"
-
-/* Exit status for every failure, usage errors included: runc exits 1 for
- * both, and its callers (containerd's go-runc, podman) only test non-zero. */
-#define CLI_EXIT_FAILURE 1
 
 /* The options before the command name. */
-struct cli_global_opts {
+struct runtime_global {
     const char *root;
     const char *log;
     const char *log_format;
@@ -28,54 +19,22 @@ struct cli_global_opts {
     bool version;
 };
 
-struct cli_command;
+static inline const struct runtime_global *runtime_global(const struct cli_ctx *ctx)
+{
+    return ctx->global;
+}
 
-struct cli_ctx {
-    const struct cli_global_opts *global;
-    const struct cli_command *cmd;
-};
-
-typedef int (*cli_handler_t)(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err);
-
-struct cli_command {
-    const char *name;
-    cli_handler_t run;
-    const struct cli_option *options; /* NULL when it takes none */
-    const char *args;                 /* what follows the options: "<container-id> [signal]" */
-    const char *summary;              /* one line */
-};
-
-/* The parsed command line of one command. */
-struct cli_args {
-    int argc; /* positionals */
-    char **argv;
-    bool help; /* --help was given and the usage has been printed */
-};
-
-/* Parses ctx->cmd's options into opts (a zeroed struct of the command's) and
- * collects its positionals in *args. On --help prints the usage on stdout. */
-int cli_command_parse(const struct cli_ctx *ctx, void *opts, int argc, char **argv,
-                      struct cli_args *args, cell_err_t *err);
-
-/* Checks that args holds a container id and at most max_extra more words;
- * returns the id, or NULL with err set ("kill: container id required",
- * "invalid container id \"a/b\""). */
 /* A command naming one container: its options into opts, then the id (with
  * up to max_extra more words). 1 when --help was asked (usage printed,
  * nothing more to do), 0 with *id set, or -1. */
 int cli_parse_with_id(const struct cli_ctx *ctx, void *opts, int argc, char **argv, int max_extra,
                       struct cli_args *args, const char **id, cell_err_t *err);
 
+/* Checks that args holds a container id and at most max_extra more words;
+ * returns the id, or NULL with err set ("kill: container id required",
+ * "invalid container id \"a/b\""). */
 const char *cli_container_id(const struct cli_ctx *ctx, const struct cli_args *args, int max_extra,
                              cell_err_t *err);
-
-/* Fails with "<command>: unexpected argument \"x\"" when args has more than n. */
-int cli_no_more_args(const struct cli_ctx *ctx, const struct cli_args *args, int n,
-                     cell_err_t *err);
-
-void cli_print_usage(FILE *out, const struct cli_command *cmd);
-/* "<heading>:" and one aligned line per option. */
-void cli_print_options(FILE *out, const char *heading, const struct cli_option *options);
 
 /* The state root: --root, or the runtime's default. */
 const char *cli_root(const struct cli_ctx *ctx);
@@ -89,7 +48,7 @@ int cli_cmd_state(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *
 int cli_cmd_list(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err);
 int cli_cmd_spec(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err);
 int cli_cmd_features(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err);
-/* cmd_update.c, cmd_pause.c, cmd_ps.c, cmd_events.c */
+/* update.c, pause.c, ps.c, events.c */
 int cli_cmd_update(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err);
 int cli_cmd_pause(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err);
 int cli_cmd_resume(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err);

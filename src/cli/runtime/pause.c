@@ -1,6 +1,6 @@
 /* pause and resume: freeze and thaw every process of a container through
  * its cgroup's freezer. */
-#include "cli/commands.h"
+#include "cli/runtime/runtime_cli.h"
 
 #include "runtime/runtime.h"
 

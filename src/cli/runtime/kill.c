@@ -1,5 +1,5 @@
 /* kill: send a signal to the container's init, or to all its processes. */
-#include "cli/commands.h"
+#include "cli/runtime/runtime_cli.h"
 
 #include "runtime/runtime.h"
 

@@ -1,7 +1,7 @@
 /* exec: run a new process in a container. As with runc, the options come
  * before the container id; everything after the id is the command, so that
  * `exec ID ls -l` passes -l to ls. */
-#include "cli/commands.h"
+#include "cli/runtime/runtime_cli.h"
 
 #include "runtime/runtime.h"
 
@@ -106,17 +106,11 @@ static int run_exec(const struct cli_ctx *ctx, struct exec_opts *o, int argc, ch
 int cli_cmd_exec(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err)
 {
     struct exec_opts o = {0};
-    struct cli_parser p = {.options = ctx->cmd->options, .target = &o, .stop_at_positional = true};
-    int n = cli_parse(&p, argc, argv, err);
-    int r;
-    if (n < 0) {
-        r = cell_error_prepend(err, "exec");
-    } else if (p.help) {
-        cli_print_usage(stdout, ctx->cmd);
-        r = 0;
-    } else {
-        argv[n] = NULL; /* the parser moved the positionals to the front */
-        r = run_exec(ctx, &o, n, argv, err);
+    struct cli_args args;
+    int r = cli_parse_args(ctx, &o, argc, argv, &args, err);
+    if (r == 0 && !args.help) {
+        argv[args.argc] = NULL; /* the parser moved the positionals to the front */
+        r = run_exec(ctx, &o, args.argc, argv, err);
     }
     cli_options_free(ctx->cmd->options, &o);
     return r;

@@ -5,7 +5,7 @@
  * Downloading 1.2MB/3.4MB"), on stderr; when stderr is not a terminal, no
  * progress at all. Then, on stdout, as Docker: the digest, the status and
  * the full name (only the name with -q). */
-#include "cli/cell_commands.h"
+#include "cli/cell/cell_cli.h"
 
 #include "base/cleanup.h"
 #include "image/image.h"
@@ -171,15 +171,15 @@ static void store_closep(struct cell_image_store **s)
         cell_image_store_close(*s);
 }
 
-int cell_cmd_pull(const struct cell_cli_ctx *ctx, int argc, char **argv, cell_err_t *err)
+int cell_cmd_pull(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err)
 {
     struct pull_opts o = {.tls_verify = true};
-    struct cell_cli_args args;
-    if (cell_cli_parse(ctx, &o, argc, argv, &args, err) < 0)
+    struct cli_args args;
+    if (cli_parse_args(ctx, &o, argc, argv, &args, err) < 0)
         return -1;
     if (args.help)
         return 0;
-    if (cell_cli_nargs(ctx, &args, 1, 1, err) < 0)
+    if (cli_nargs(ctx, &args, 1, 1, err) < 0)
         return -1;
     __attribute__((cleanup(store_closep))) struct cell_image_store *s = NULL;
     if (cell_cli_store_open(ctx, &s, err) < 0)

@@ -1,6 +1,6 @@
 /* cell rootfs create NAME IMAGE | rm NAME... | ls: the overlay root
  * filesystems (snapshots) of images, by hand, until `run` makes them. */
-#include "cli/cell_commands.h"
+#include "cli/cell/cell_cli.h"
 
 #include "base/cleanup.h"
 #include "image/image.h"
@@ -47,12 +47,12 @@ static int rootfs_ls(struct cell_image_store *s, cell_err_t *err)
     return 0;
 }
 
-int cell_cmd_rootfs(const struct cell_cli_ctx *ctx, int argc, char **argv, cell_err_t *err)
+int cell_cmd_rootfs(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err)
 {
-    struct cell_cli_args args;
-    if (cell_cli_parse(ctx, NULL, argc, argv, &args, err) < 0 || args.help)
+    struct cli_args args;
+    if (cli_parse_args(ctx, NULL, argc, argv, &args, err) < 0 || args.help)
         return args.help ? 0 : -1;
-    if (cell_cli_nargs(ctx, &args, 1, -1, err) < 0)
+    if (cli_nargs(ctx, &args, 1, -1, err) < 0)
         return -1;
     struct cell_image_store *s = NULL;
     if (cell_cli_store_open(ctx, &s, err) < 0)

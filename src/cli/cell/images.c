@@ -1,5 +1,5 @@
 /* cell images, inspect, tag, rmi: what the image store holds. */
-#include "cli/cell_commands.h"
+#include "cli/cell/cell_cli.h"
 
 #include "base/cleanup.h"
 #include "base/strv.h"
@@ -93,7 +93,7 @@ static void since(int64_t t, char *buf, size_t size)
         snprintf(buf, size, "%lld second%s ago", (long long)d, d > 1 ? "s" : "");
 }
 
-static bool matches(const struct cell_cli_args *args, const char *name)
+static bool matches(const struct cli_args *args, const char *name)
 {
     if (args->argc == 0)
         return true;
@@ -139,7 +139,7 @@ static int add_row(struct cli_table *t, json_t *list, const struct images_opts *
     return cli_table_add_row(t, cells);
 }
 
-static int list_images(struct cell_image_store *s, const struct cell_cli_args *args,
+static int list_images(struct cell_image_store *s, const struct cli_args *args,
                        const struct images_opts *o, struct cli_table *t, json_t *list,
                        cell_err_t *err)
 {
@@ -161,13 +161,13 @@ static int list_images(struct cell_image_store *s, const struct cell_cli_args *a
     return r;
 }
 
-int cell_cmd_images(const struct cell_cli_ctx *ctx, int argc, char **argv, cell_err_t *err)
+int cell_cmd_images(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err)
 {
     struct images_opts o = {0};
-    struct cell_cli_args args;
-    if (cell_cli_parse(ctx, &o, argc, argv, &args, err) < 0 || args.help)
+    struct cli_args args;
+    if (cli_parse_args(ctx, &o, argc, argv, &args, err) < 0 || args.help)
         return args.help ? 0 : -1;
-    if (cell_cli_nargs(ctx, &args, 0, 1, err) < 0)
+    if (cli_nargs(ctx, &args, 0, 1, err) < 0)
         return -1;
     bool json = o.format && strcmp(o.format, "json") == 0;
     if (o.format && !json && strcmp(o.format, "table") != 0)
@@ -256,13 +256,13 @@ static json_t *inspect_json(struct cell_image_store *s, const struct cell_image 
                      "RootFS", "Type", "layers", "Layers", diff_ids, "Layers", layers_json(img));
 }
 
-int cell_cmd_inspect(const struct cell_cli_ctx *ctx, int argc, char **argv, cell_err_t *err)
+int cell_cmd_inspect(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err)
 {
     struct inspect_opts o = {0};
-    struct cell_cli_args args;
-    if (cell_cli_parse(ctx, &o, argc, argv, &args, err) < 0 || args.help)
+    struct cli_args args;
+    if (cli_parse_args(ctx, &o, argc, argv, &args, err) < 0 || args.help)
         return args.help ? 0 : -1;
-    if (cell_cli_nargs(ctx, &args, 1, -1, err) < 0)
+    if (cli_nargs(ctx, &args, 1, -1, err) < 0)
         return -1;
     if (o.format && strcmp(o.format, "json") != 0)
         return cell_error(err, 0, "inspect: unknown --format \"%s\" (json)", o.format);
@@ -284,12 +284,12 @@ int cell_cmd_inspect(const struct cell_cli_ctx *ctx, int argc, char **argv, cell
     return r < 0 ? -1 : 0;
 }
 
-int cell_cmd_tag(const struct cell_cli_ctx *ctx, int argc, char **argv, cell_err_t *err)
+int cell_cmd_tag(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err)
 {
-    struct cell_cli_args args;
-    if (cell_cli_parse(ctx, NULL, argc, argv, &args, err) < 0 || args.help)
+    struct cli_args args;
+    if (cli_parse_args(ctx, NULL, argc, argv, &args, err) < 0 || args.help)
         return args.help ? 0 : -1;
-    if (cell_cli_nargs(ctx, &args, 2, 2, err) < 0)
+    if (cli_nargs(ctx, &args, 2, 2, err) < 0)
         return -1;
     struct cell_image_ref target;
     if (cell_image_ref_parse(args.argv[1], &target, err) < 0)
@@ -323,13 +323,13 @@ const struct cli_option cell_rmi_options[] = {
     {0},
 };
 
-int cell_cmd_rmi(const struct cell_cli_ctx *ctx, int argc, char **argv, cell_err_t *err)
+int cell_cmd_rmi(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err)
 {
     struct rmi_opts o = {0};
-    struct cell_cli_args args;
-    if (cell_cli_parse(ctx, &o, argc, argv, &args, err) < 0 || args.help)
+    struct cli_args args;
+    if (cli_parse_args(ctx, &o, argc, argv, &args, err) < 0 || args.help)
         return args.help ? 0 : -1;
-    if (cell_cli_nargs(ctx, &args, 1, -1, err) < 0)
+    if (cli_nargs(ctx, &args, 1, -1, err) < 0)
         return -1;
     _cleanup_store_ struct store_guard g = {NULL};
     if (cell_cli_store_open(ctx, &g.s, err) < 0)

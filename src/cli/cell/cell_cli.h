@@ -1,0 +1,56 @@
+/* The commands of cell, the engine's command line (cli.h says what a
+ * handler does), and the helpers they share.
+ *
+ * A command group lives in its own file (images.c, archive.c, …)
+ * and adds one line to the table in main.c and its declarations here. */
+#pragma once
+
+#include "base/error.h"
+#include "cli/cli.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct cell_image_store;
+
+/* The options before the command name. */
+struct cell_cli_global {
+    const char *root; /* --root, else $CELL_ROOT, else /var/lib/cell */
+    bool debug;
+    bool version;
+};
+
+/* The store root: --root, $CELL_ROOT, or the default. */
+const char *cell_cli_root(const struct cli_ctx *ctx);
+/* Opens the image store at cell_cli_root. */
+int cell_cli_store_open(const struct cli_ctx *ctx, struct cell_image_store **out, cell_err_t *err);
+/* "12.3MB", "512B", as Docker prints sizes (SI units). buf of 16 bytes. */
+void cell_cli_human_size(int64_t bytes, char buf[16]);
+
+/* images.c */
+int cell_cmd_images(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err);
+int cell_cmd_inspect(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err);
+int cell_cmd_tag(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err);
+int cell_cmd_rmi(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err);
+extern const struct cli_option cell_images_options[];
+extern const struct cli_option cell_inspect_options[];
+extern const struct cli_option cell_rmi_options[];
+
+/* archive.c */
+int cell_cmd_load(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err);
+int cell_cmd_save(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err);
+int cell_cmd_import(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err);
+extern const struct cli_option cell_load_options[];
+extern const struct cli_option cell_save_options[];
+
+/* rootfs.c: root filesystems (overlay snapshots) of images, until the
+ * engine's `run` makes them itself. */
+int cell_cmd_rootfs(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err);
+
+/* pull.c, login.c: the registry client. */
+int cell_cmd_pull(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err);
+int cell_cmd_login(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err);
+int cell_cmd_logout(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err);
+extern const struct cli_option cell_pull_options[];
+extern const struct cli_option cell_login_options[];
+extern const struct cli_option cell_logout_options[];

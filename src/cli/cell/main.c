@@ -1,0 +1,88 @@
+/* cell: the engine's command line (images now; named containers, networks
+ * and volumes to follow), with Docker's habits and no daemon.
+ *
+ *   cell [global options] <command> [options] [arguments]
+ *
+ * Docker's flag syntax ("-it", "-p80:80", "--name=x"; options.h). Every
+ * failure is one line "cell: <message>" on stderr and exit status 1. */
+#include "cli/cell/cell_cli.h"
+
+#include "base/cleanup.h"
+#include "image/image.h"
+
+#include <stddef.h>
+#include <stdlib.h>
+
+static const struct cli_option global_options[] = {
+    {"root", 0, CLI_OPT_STRING, offsetof(struct cell_cli_global, root),
+     "directory of images and state (default: $CELL_ROOT or /var/lib/cell)"},
+    {"debug", 0, CLI_OPT_BOOL, offsetof(struct cell_cli_global, debug), "enable debug output"},
+    {"version", 'v', CLI_OPT_BOOL, offsetof(struct cell_cli_global, version), "print the version"},
+    {0},
+};
+
+static const struct cli_command commands[] = {
+    {"images", cell_cmd_images, cell_images_options, "[REPOSITORY[:TAG]]", "List images."},
+    {"inspect", cell_cmd_inspect, cell_inspect_options, "IMAGE [IMAGE...]",
+     "Print what the store knows of images, as JSON."},
+    {"tag", cell_cmd_tag, NULL, "SOURCE TARGET", "Give an image another name."},
+    {"rmi", cell_cmd_rmi, cell_rmi_options, "IMAGE [IMAGE...]",
+     "Remove images; free what no image needs."},
+    {"load", cell_cmd_load, cell_load_options, "",
+     "Load images from a docker-archive or OCI archive (or layout directory)."},
+    {"save", cell_cmd_save, cell_save_options, "IMAGE [IMAGE...]",
+     "Write images to a docker-archive or OCI archive."},
+    {"import", cell_cmd_import, NULL, "TARBALL [REPOSITORY[:TAG]]",
+     "Make a one-layer image of a root filesystem tarball."},
+    {"rootfs", cell_cmd_rootfs, NULL, "create NAME IMAGE | rm NAME | ls",
+     "Make or remove an overlay root filesystem of an image."},
+    {"pull", cell_cmd_pull, cell_pull_options, "NAME[:TAG|@DIGEST]",
+     "Pull an image from a registry."},
+    {"login", cell_cmd_login, cell_login_options, "[SERVER]", "Log in to a registry."},
+    {"logout", cell_cmd_logout, cell_logout_options, "[SERVER]", "Log out from a registry."},
+};
+
+static const struct cli_program program = {
+    .name = "cell",
+    .about = "Runs Linux containers from images, without a daemon.",
+    .global_options = global_options,
+    .commands = commands,
+    .n_commands = ARRAY_SIZE(commands),
+    .syntax = CLI_SYNTAX_DOCKER,
+    .version = "cell version " CELL_VERSION "\n",
+};
+
+const char *cell_cli_root(const struct cli_ctx *ctx)
+{
+    const struct cell_cli_global *g = ctx->global;
+    if (g->root)
+        return g->root;
+    const char *env = getenv("CELL_ROOT");
+    return env && env[0] ? env : CELL_IMAGE_DEFAULT_ROOT;
+}
+
+int cell_cli_store_open(const struct cli_ctx *ctx, struct cell_image_store **out, cell_err_t *err)
+{
+    return cell_image_store_open(cell_cli_root(ctx), out, err);
+}
+
+void cell_cli_human_size(int64_t bytes, char buf[16])
+{
+    static const char *const units[] = {"B", "kB", "MB", "GB", "TB"};
+    double v = (double)bytes;
+    size_t u = 0;
+    while (v >= 1000 && u + 1 < ARRAY_SIZE(units)) {
+        v /= 1000;
+        u++;
+    }
+    if (u == 0)
+        snprintf(buf, 16, "%lldB", (long long)bytes);
+    else
+        snprintf(buf, 16, "%.3g%s", v, units[u]);
+}
+
+int main(int argc, char **argv)
+{
+    struct cell_cli_global g = {0};
+    return cli_main(&program, &g, argc, argv);
+}
