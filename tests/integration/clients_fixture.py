@@ -70,7 +70,10 @@ class Reaper:
             [sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                           "client_reaper.py")],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-            cwd=os.path.dirname(os.path.abspath(__file__)))
+            # What the clients leave in their working directory (conmon
+            # writes a file "oom" there after an OOM kill) stays in the
+            # test's own directory, not in the source tree.
+            cwd=self.workdir)
 
     def _ask(self, req):
         self.proc.stdin.write(json.dumps(req) + "\n")
