@@ -68,7 +68,9 @@ class Reaper:
             [sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                           "client_reaper.py")],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-            cwd=os.path.dirname(os.path.abspath(__file__)))
+            # the clients' working directory: conmon writes an "oom" file
+            # into it when a container is OOM-killed
+            cwd=self.workdir)
 
     def _ask(self, req):
         self.proc.stdin.write(json.dumps(req) + "\n")
