@@ -169,9 +169,9 @@ int cli_cmd_update(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t 
     json_t *res = load_resources(o.resources, err);
     if (!res)
         return -1;
+    /* Nothing to change (no flag, or "{}") is no error: runc applies
+     * nothing and succeeds, and containerd may send an empty document. */
     int r = o.resources ? 0 : apply_flags(&o, res, err);
-    if (r == 0 && json_object_size(res) == 0)
-        r = cell_error(err, 0, "update: nothing to change (give --resources or a limit flag)");
     if (r == 0)
         r = cell_runtime_update(cli_root(ctx), id, res, err);
     json_decref(res);

@@ -137,6 +137,20 @@ def test_update_from_a_resources_file_ignores_the_flags(rt, bundle, test_dir):
     rt.delete(b.cid, force=True)
 
 
+def test_update_with_nothing_to_change_succeeds_and_changes_nothing(rt, bundle, test_dir):
+    """As runc: `update ID` without a flag, or with an empty document."""
+    b = bundle("sleep", "1000")
+    b.linux["resources"]["pids"] = {"limit": 10}
+    rt.create_running(b)
+    res = os.path.join(test_dir, "empty.json")
+    with open(res, "w") as f:
+        f.write("{}")
+    rt.ok("update", b.cid)
+    rt.ok("update", "--resources", res, b.cid)
+    assert host_value(b, "pids.max") == "10"
+    rt.delete(b.cid, force=True)
+
+
 def test_update_from_flags(rt, bundle):
     b = bundle("sleep", "1000")
     b.linux["resources"]["cpu"] = {"quota": 20000, "period": 100000}
