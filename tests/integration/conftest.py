@@ -6,6 +6,9 @@ The suite drives a runtime binary through runc's command-line contract
 CELL_RUNTIME=/usr/sbin/runc or /usr/bin/crun runs the same tests against the
 peers. Tests marked `cell_only` check cell's own choices (exact error text,
 default cgroup path) and are deselected when the runtime is runc or crun.
+Tests marked `peer_differs("runc", reason=...)` check a spec point that the
+named peer gets wrong or lacks (the reason quotes the spec); they are
+deselected for that peer only, so they are reported as deselected, not passed.
 
 Every test gets its own state root, container ids and cgroupsPath
 ("/cell-test-<session>/<id>"); after each test a leak check looks for state
@@ -25,7 +28,7 @@ import pytest
 
 from helpers import (CGROUP_PARENT, Bundle, Gate, Ids, Runtime, build_rootfs,
                      cgroup_hierarchies, default_config, leak_check, runtime_is_peer,
-                     runtime_path)
+                     runtime_name, runtime_path)
 
 PR_SET_CHILD_SUBREAPER = 36
 
@@ -34,6 +37,9 @@ def pytest_configure(config):
     config.addinivalue_line(
         "markers", "cell_only: checks cell's own behaviour (error text, defaults); "
         "deselected when CELL_RUNTIME is runc or crun")
+    config.addinivalue_line(
+        "markers", "peer_differs(*peers, reason): a spec point the named peers (runc, crun) "
+        "get wrong or lack; deselected when CELL_RUNTIME is one of them")
     # PID 1 on these machines never reaps orphans: a detached container whose
     # runtime has exited would stay a zombie forever. As a subreaper this
     # process inherits such orphans, and helpers.reap() collects them.
@@ -46,12 +52,23 @@ def pytest_report_header(config):
     return f"runtime: {runtime_path()}"
 
 
+def deselected_for_peer(item, peer):
+    if item.get_closest_marker("cell_only"):
+        return True
+    return any(peer in m.args for m in item.iter_markers("peer_differs"))
+
+
 def pytest_collection_modifyitems(config, items):
+    for item in items:
+        for m in item.iter_markers("peer_differs"):
+            if not m.args or not m.kwargs.get("reason"):
+                raise pytest.UsageError(f"{item.nodeid}: peer_differs needs peers and a reason=")
     if not runtime_is_peer():
         return
+    peer = runtime_name()
     keep, drop = [], []
     for item in items:
-        (drop if item.get_closest_marker("cell_only") else keep).append(item)
+        (drop if deselected_for_peer(item, peer) else keep).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep

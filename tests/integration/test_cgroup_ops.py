@@ -120,7 +120,9 @@ def test_events_stats_report_memory_pids_and_cpu(rt, bundle):
     assert 0 < data["memory"]["usage"]["usage"] < 64 * MiB
     assert data["pids"] == {"current": 1, "limit": 50}
     assert data["cpu"]["usage"]["total"] > 0
-    assert "ioServiceBytesRecursive" in data["blkio"] and isinstance(data["hugetlb"], dict)
+    # runc leaves empty lists out (blkio reads {} before any I/O); cell
+    # writes them: both give the groups
+    assert isinstance(data["blkio"], dict) and isinstance(data["hugetlb"], dict)
     rt.delete(b.cid, force=True)
 
 
@@ -154,33 +156,52 @@ def test_state_of_a_container_without_oom_says_so(rt, bundle):
     rt.delete(b.cid)
 
 
-def test_events_report_an_oom_kill_then_end_with_the_container(rt, bundle, gate, test_dir):
-    b = bundle()
-    g = gate(b)
+def events_through_an_oom_kill(rt, b, g, test_dir):
+    """`events --interval 200ms` from before an OOM kill until the container
+    has gone: (the events, whether `events` ended by itself, its status)."""
     b.sh(f"{Gate.wait}; {' '.join(ALLOC_200M)}; {Gate.wait}")
     b.linux["resources"]["memory"] = {"limit": 64 * MiB, "swap": 64 * MiB}
     rt.create_running(b)
     log = os.path.join(test_dir, "events.log")
     with open(log, "w") as f:
         events = subprocess.Popen(rt.argv("events", "--interval", "200ms", b.cid), stdout=f,
-                                  stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+                                  stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+    lines = lambda: [json.loads(x) for x in read_file(log).splitlines() if x.strip()]
     try:
-        lines = lambda: [json.loads(x) for x in read_file(log).splitlines() if x.strip()]
         wait_for(lambda: any(e["type"] == "stats" for e in lines()), what="a stats event")
         g.release()
         wait_for(lambda: any(e["type"] == "oom" for e in lines()), what="an oom event")
         g.release()
-        assert events.wait(timeout=20) == 0
+        rt.wait_status(b.cid, "stopped")
+        try:
+            rc, ended = events.wait(timeout=20), True
+        except subprocess.TimeoutExpired:
+            rc, ended = None, False
     finally:
         if events.poll() is None:
             events.kill()
             events.wait()
-    oom = [e for e in lines() if e["type"] == "oom"]
-    assert oom == [{"type": "oom", "id": b.cid}]
-    stats = [e for e in lines() if e["type"] == "stats"]
-    assert all(e["id"] == b.cid and "memory" in e["data"] for e in stats)
-    rt.wait_status(b.cid, "stopped")
     rt.delete(b.cid)
+    return lines(), ended, rc
+
+
+def test_events_report_an_oom_kill(rt, bundle, gate, test_dir):
+    b = bundle()
+    found, _, _ = events_through_an_oom_kill(rt, b, gate(b), test_dir)
+    oom = [e for e in found if e["type"] == "oom"]
+    assert oom == [{"type": "oom", "id": b.cid}]
+    stats = [e for e in found if e["type"] == "stats"]
+    assert all(e["id"] == b.cid and "memory" in e["data"] for e in stats)
+
+
+# runc's `events` outlives the container: it logs an error at every interval
+# and never exits (runc 1.1.5); cell's ends, status 0, when the container
+# has stopped. The OCI spec has no `events` command.
+@pytest.mark.cell_only
+def test_events_end_with_the_container(rt, bundle, gate, test_dir):
+    b = bundle()
+    _, ended, rc = events_through_an_oom_kill(rt, b, gate(b), test_dir)
+    assert ended and rc == 0
 
 
 @pytest.mark.cell_only
@@ -212,6 +233,11 @@ def timed_create(rt, b):
     return time.monotonic() - t0
 
 
+# cell's own promise (DESIGN.md: every command can be killed at any point and
+# `delete --force` still clears what was made). runc 1.1.5 killed before it
+# wrote state.json leaves its cgroups behind; the OCI spec says nothing of a
+# killed runtime.
+@pytest.mark.cell_only
 def test_delete_force_clears_a_create_whose_runtime_was_killed(rt, bundle):
     """SIGKILL the runtime at points spread over a create (its cgroup made
     or not, its init cloned or not): `delete --force` leaves no cgroup, no

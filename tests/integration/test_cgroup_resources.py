@@ -119,17 +119,45 @@ def test_update_raises_the_memory_limit_of_a_running_container(rt, bundle, gate,
     rt.delete(b.cid)
 
 
-def test_update_from_a_resources_file_and_flags(rt, bundle, test_dir):
+def test_update_from_a_resources_file_ignores_the_flags(rt, bundle, test_dir):
+    """runc-update(8): "if data is to be read from a file or the standard
+    input, all other options are ignored"."""
     b = bundle("sleep", "1000")
     b.linux["resources"]["pids"] = {"limit": 10}
     b.linux["resources"]["cpu"] = {"quota": 20000, "period": 100000}
+    b.linux["resources"]["memory"] = {"limit": 32 * MiB}
     rt.create_running(b)
     res = os.path.join(test_dir, "resources.json")
     with open(res, "w") as f:
         json.dump({"pids": {"limit": 50}, "cpu": {"quota": 10000}}, f)
-    rt.ok("update", "--resources", res, "--cpu-quota", "30000", b.cid)
+    rt.ok("update", "--resources", res, "--cpu-quota", "30000", "--memory", "64m", b.cid)
     assert host_value(b, "pids.max") == "50"
+    assert host_value(b, "cpu.quota") == quota_text(10000, 100000)
+    assert host_value(b, "memory.limit") == str(32 * MiB)
+    rt.delete(b.cid, force=True)
+
+
+def test_update_with_nothing_to_change_succeeds_and_changes_nothing(rt, bundle, test_dir):
+    """As runc: `update ID` without a flag, or with an empty document."""
+    b = bundle("sleep", "1000")
+    b.linux["resources"]["pids"] = {"limit": 10}
+    rt.create_running(b)
+    res = os.path.join(test_dir, "empty.json")
+    with open(res, "w") as f:
+        f.write("{}")
+    rt.ok("update", b.cid)
+    rt.ok("update", "--resources", res, b.cid)
+    assert host_value(b, "pids.max") == "10"
+    rt.delete(b.cid, force=True)
+
+
+def test_update_from_flags(rt, bundle):
+    b = bundle("sleep", "1000")
+    b.linux["resources"]["cpu"] = {"quota": 20000, "period": 100000}
+    rt.create_running(b)
+    rt.ok("update", "--cpu-quota", "30000", "--pids-limit", "40", b.cid)
     assert host_value(b, "cpu.quota") == quota_text(30000, 100000)
+    assert host_value(b, "pids.max") == "40"
     rt.delete(b.cid, force=True)
 
 

@@ -1,6 +1,8 @@
 /* update: change the resource limits of a created or running container,
  * from a linux.resources JSON document (--resources FILE, "-" for stdin)
- * and/or runc's flags, which override the document's fields. */
+ * or from runc's flags. As runc-update(8) says, with --resources "all other
+ * options are ignored": a caller that passes both gets the same limits from
+ * cell as from runc. */
 #include "cli/runtime/runtime_cli.h"
 
 #include "base/cleanup.h"
@@ -145,9 +147,9 @@ int cli_cmd_update(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t 
     json_t *res = load_resources(o.resources, err);
     if (!res)
         return -1;
-    int r = apply_flags(&o, res, err);
-    if (r == 0 && json_object_size(res) == 0)
-        r = cell_error(err, 0, "update: nothing to change (give --resources or a limit flag)");
+    /* Nothing to change (no flag, or "{}") is no error: runc applies
+     * nothing and succeeds, and containerd may send an empty document. */
+    int r = o.resources ? 0 : apply_flags(&o, res, err);
     if (r == 0)
         r = cell_runtime_update(cli_root(ctx), id, res, err);
     json_decref(res);
