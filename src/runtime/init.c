@@ -12,6 +12,7 @@
 #include "runtime/mount.h"
 #include "runtime/ns.h"
 #include "runtime/hooks.h"
+#include "runtime/loopback.h"
 #include "runtime/lsm.h"
 #include "runtime/process.h"
 #include "runtime/sched.h"
@@ -90,6 +91,20 @@ static int run_intermediate(struct cell_container *c, cell_err_t *err)
         return 0;
     cell_sync_send(c->sync_fd, SYNC_INIT_PID, pid, NULL);
     _exit(0);
+}
+
+/* Right after the namespaces are made: inside the new network namespace,
+ * still with every capability (CAP_NET_ADMIN over a namespace that a new
+ * user namespace owns, too), before the user switch and the capability
+ * drop; and before the prestart/createRuntime hooks, which may expect a
+ * working 127.0.0.1 (runc brings lo up at the same point). A joined
+ * namespace, or the host's, is left as it is. */
+static int setup_network(struct cell_container *c, cell_err_t *err)
+{
+    const struct cell_namespace *net = &c->spec->linux.ns[CELL_NS_NET];
+    if (!net->present || net->path)
+        return 0;
+    return cell_loopback_up(err);
 }
 
 static int enter_namespaces(struct cell_container *c, cell_err_t *err)
@@ -322,9 +337,10 @@ void cell_init_main(struct cell_container *c)
      * user's program makes it dumpable again. */
     if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
         cell_sync_die(c->sync_fd, &err);
-    if (join_cgroup(c, &err) < 0 || enter_namespaces(c, &err) < 0 || setup_rootfs(c, &err) < 0 ||
-        set_names(c->spec, &err) < 0 || setup_process(c, &exe, &env, &err) < 0 ||
-        wait_at_gate(c, &err) < 0 || run_start_hooks(c, &err) < 0)
+    if (join_cgroup(c, &err) < 0 || enter_namespaces(c, &err) < 0 || setup_network(c, &err) < 0 ||
+        setup_rootfs(c, &err) < 0 || set_names(c->spec, &err) < 0 ||
+        setup_process(c, &exe, &env, &err) < 0 || wait_at_gate(c, &err) < 0 ||
+        run_start_hooks(c, &err) < 0)
         cell_sync_die(c->sync_fd, &err);
     execve(exe, c->spec->process.args, env);
     cell_error(&err, errno, "exec %s", exe);
