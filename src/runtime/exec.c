@@ -504,7 +504,9 @@ static int enter_cwd(const char *cwd, cell_err_t *err)
 }
 
 /* In the container's namespaces and cgroup: the same steps, in the same
- * order, as the init's setup_process (init.c). */
+ * order, as the init's setup_process (init.c), and the same few syscalls
+ * after the filter: the user switch when the filter goes in early, then
+ * execve. The joiner closed the stray fds before any of this. */
 static int setup_process(const struct exec_ctx *x, char **exe, char ***env, cell_err_t *err)
 {
     const struct cell_process *p = &x->spec->process;
@@ -516,18 +518,18 @@ static int setup_process(const struct exec_ctx *x, char **exe, char ***env, cell
     /* Still privileged: a real-time policy needs capabilities the user
      * switch may drop; the LSM labels take effect at execve. */
     if ((r = cell_sched_apply(p, err)) < 0 || (r = cell_lsm_set_exec_labels(p, err)) < 0 ||
-        (r = cell_process_set_rlimits(p, err)) < 0 || (r = install_seccomp(x, true, err)) < 0 ||
-        (r = cell_caps_drop_bounding(&p->caps, err)) < 0 ||
-        (r = cell_process_switch_user(p, err)) < 0)
-        return r;
-    if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-        return cell_error(err, errno, "process.noNewPrivileges");
-    if ((r = cell_sched_set_personality(x->spec, err)) < 0)
+        (r = cell_process_set_rlimits(p, err)) < 0 ||
+        (r = cell_sched_set_personality(x->spec, err)) < 0)
         return r;
     umask(p->umask == CELL_UNSET ? 022 : (mode_t)p->umask);
     if ((r = cell_process_find_executable(p, exe, err)) < 0)
         return r;
     *env = cell_listen_env(cell_process_env_with_home(p), x->o->listen_fds);
+    if ((r = cell_caps_drop_bounding(&p->caps, err)) < 0 ||
+        (r = install_seccomp(x, true, err)) < 0 || (r = cell_process_switch_user(p, err)) < 0)
+        return r;
+    if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+        return cell_error(err, errno, "process.noNewPrivileges");
     return install_seccomp(x, false, err);
 }
 

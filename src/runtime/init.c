@@ -12,6 +12,7 @@
 #include "runtime/mount.h"
 #include "runtime/ns.h"
 #include "runtime/hooks.h"
+#include "runtime/loopback.h"
 #include "runtime/lsm.h"
 #include "runtime/process.h"
 #include "runtime/sched.h"
@@ -90,6 +91,20 @@ static int run_intermediate(struct cell_container *c, cell_err_t *err)
         return 0;
     cell_sync_send(c->sync_fd, SYNC_INIT_PID, pid, NULL);
     _exit(0);
+}
+
+/* Right after the namespaces are made: inside the new network namespace,
+ * still with every capability (CAP_NET_ADMIN over a namespace that a new
+ * user namespace owns, too), before the user switch and the capability
+ * drop; and before the prestart/createRuntime hooks, which may expect a
+ * working 127.0.0.1 (runc brings lo up at the same point). A joined
+ * namespace, or the host's, is left as it is. */
+static int setup_network(struct cell_container *c, cell_err_t *err)
+{
+    const struct cell_namespace *net = &c->spec->linux.ns[CELL_NS_NET];
+    if (!net->present || net->path)
+        return 0;
+    return cell_loopback_up(err);
 }
 
 static int enter_namespaces(struct cell_container *c, cell_err_t *err)
@@ -175,11 +190,10 @@ static int run_start_hooks(struct cell_container *c, cell_err_t *err)
                           CELL_HOOK_START_CONTAINER, c->hook_state, err);
 }
 
-/* Last before the gate: after this only the gate read and execve run. A
- * notify fd goes to the runtime, which hands it to the listener. Without
- * no_new_privs the kernel wants CAP_SYS_ADMIN for it, which the user switch
- * may drop: then it runs early, before the switch (as runc does), and the
- * filter must allow the setuid/capset calls that follow. */
+/* Loads the filter: early (noNewPrivileges false) or last (true), never
+ * both. Without no_new_privs the kernel wants CAP_SYS_ADMIN for it, which
+ * the user switch may drop: then it runs just before the switch, as runc
+ * does. A notify fd goes to the runtime, which hands it to the listener. */
 static int install_seccomp(struct cell_container *c, bool early, cell_err_t *err)
 {
     if (!c->seccomp || early == c->spec->process.no_new_privileges)
@@ -241,6 +255,21 @@ static int close_stray_fds(struct cell_container *c, cell_err_t *err)
     return 0;
 }
 
+/* Everything but the user switch runs before the filter: the container's
+ * profile may refuse any syscall the runtime needs (an old profile names no
+ * close_range; personality is allowed for a few personas only; ...). After
+ * the filter these syscalls run, and no others (checked with strace -f):
+ *   filter early (noNewPrivileges false): setgroups, setresgid, setresuid,
+ *     capset, prctl (PR_SET_KEEPCAPS, PR_CAP_AMBIENT_*);
+ *   filter last (noNewPrivileges true): nothing here;
+ *   then: sendmsg of the notify fd when the profile has a listener; at the
+ *     gate getpid, sendto, then read (create/start) or recvmsg (run); the
+ *     startContainer hooks if any (clone, execve, wait4: they run under
+ *     the filter, as in runc); execve. On an error: sendto, exit_group.
+ * The executable is looked up and $HOME read as the runtime's root: runc
+ * searches PATH as the user, which differs only for a PATH directory that
+ * root may search and the user may not (execve then fails with EACCES
+ * rather than trying the next one). */
 static int setup_process(struct cell_container *c, char **exe, char ***env, cell_err_t *err)
 {
     const struct cell_process *p = &c->spec->process;
@@ -263,19 +292,20 @@ static int setup_process(struct cell_container *c, char **exe, char ***env, cell
         (r = cell_lsm_set_exec_labels(p, err)) < 0)
         return r;
     if ((r = cell_process_set_rlimits(p, err)) < 0 || (r = join_session_keyring(c, err)) < 0 ||
-        (r = install_seccomp(c, true, err)) < 0 || (r = cell_caps_drop_bounding(&p->caps, err)) < 0 ||
-        (r = cell_process_switch_user(p, err)) < 0)
-        return r;
-    if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-        return cell_error(err, errno, "process.noNewPrivileges");
-    /* Before the filter, which may not allow personality(2). */
-    if ((r = cell_sched_set_personality(c->spec, err)) < 0)
+        (r = cell_sched_set_personality(c->spec, err)) < 0)
         return r;
     umask(p->umask == CELL_UNSET ? 022 : (mode_t)p->umask);
     if ((r = cell_process_find_executable(p, exe, err)) < 0)
         return r;
     *env = cell_listen_env(cell_process_env_with_home(p), c->opts->listen_fds);
-    return close_stray_fds(c, err);
+    /* The bounding set can shrink before the filter: the filter needs
+     * CAP_SYS_ADMIN in the effective set, which this leaves alone. */
+    if ((r = close_stray_fds(c, err)) < 0 || (r = cell_caps_drop_bounding(&p->caps, err)) < 0 ||
+        (r = install_seccomp(c, true, err)) < 0 || (r = cell_process_switch_user(p, err)) < 0)
+        return r;
+    if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+        return cell_error(err, errno, "process.noNewPrivileges");
+    return install_seccomp(c, false, err);
 }
 
 static int wait_at_gate(struct cell_container *c, cell_err_t *err)
@@ -307,9 +337,10 @@ void cell_init_main(struct cell_container *c)
      * user's program makes it dumpable again. */
     if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
         cell_sync_die(c->sync_fd, &err);
-    if (join_cgroup(c, &err) < 0 || enter_namespaces(c, &err) < 0 || setup_rootfs(c, &err) < 0 ||
-        set_names(c->spec, &err) < 0 || setup_process(c, &exe, &env, &err) < 0 ||
-        install_seccomp(c, false, &err) < 0 || wait_at_gate(c, &err) < 0 || run_start_hooks(c, &err) < 0)
+    if (join_cgroup(c, &err) < 0 || enter_namespaces(c, &err) < 0 || setup_network(c, &err) < 0 ||
+        setup_rootfs(c, &err) < 0 || set_names(c->spec, &err) < 0 ||
+        setup_process(c, &exe, &env, &err) < 0 || wait_at_gate(c, &err) < 0 ||
+        run_start_hooks(c, &err) < 0)
         cell_sync_die(c->sync_fd, &err);
     execve(exe, c->spec->process.args, env);
     cell_error(&err, errno, "exec %s", exe);

@@ -13,7 +13,7 @@
  * needs CAP_SYS_NICE / CAP_SYS_ADMIN, which the user switch may drop. */
 int cell_sched_apply(const struct cell_process *p, cell_err_t *err);
 
-/* Init, after the user switch and before the filter: personality(2). */
+/* Init and exec, before the filter (which may refuse it): personality(2). */
 int cell_sched_set_personality(const struct cell_spec *spec, cell_err_t *err);
 
 /* exec only (the spec exempts the init): the affinity for the joining

@@ -136,6 +136,67 @@ def test_new_network_namespace_has_only_loopback(rt, bundle):
     assert p.stdout.split() == ["lo"]
 
 
+
+# -- loopback: runc and crun bring `lo` up in a network namespace they make
+# (not in a joined one); programs that talk to themselves over 127.0.0.1
+# need it --
+
+# A server and a client on 127.0.0.1 inside one container (busybox nc and
+# netstat), then the IPv6 loopback address the kernel adds once lo is up.
+LOOPBACK_PROBE = (
+    "nc -l -p 7777 127.0.0.1 & s=$!; "
+    "i=0; until netstat -ltn | grep -q '127.0.0.1:7777 '; do"
+    " kill -0 $s 2>/dev/null || break; i=$((i+1)); [ $i -gt 500 ] && break; usleep 10000; done; "
+    "echo ping | nc 127.0.0.1 7777 || { echo client failed; kill $s; }; wait; "
+    "grep -c ' lo$' /proc/net/if_inet6; cat /sys/class/net/lo/flags")
+
+
+def host_lo_flags(pid):
+    """`ip -o link show lo` in the network namespace of pid, from the host."""
+    out = subprocess.run(["nsenter", f"--net=/proc/{pid}/ns/net", "ip", "-o", "link", "show",
+                          "lo"], check=True, capture_output=True, text=True).stdout
+    return out.split("<", 1)[1].split(">", 1)[0].split(",")
+
+
+@pytest.mark.parametrize("userns", [False, True], ids=["plain", "userns"])
+def test_loopback_is_up_in_a_new_network_namespace(rt, bundle, userns):
+    b = userns_bundle(bundle) if userns else bundle()
+    p = rt.run(b.sh(LOOPBACK_PROBE))
+    assert p.returncode == 0, p.stderr
+    # the server printed what the client sent; ::1 is on lo; IFF_UP is set
+    assert p.stdout.split() == ["ping", "1", "0x9"], p.stdout + p.stderr
+
+
+def test_loopback_is_up_as_the_host_sees_it(rt, bundle, gate):
+    b = bundle()
+    g = gate(b)
+    b.sh(g.wait)
+    pid = rt.create_running(b)
+    try:
+        flags = host_lo_flags(pid)
+        assert "UP" in flags and "LOWER_UP" in flags, flags
+        assert "::1" in subprocess.run(
+            ["nsenter", f"--net=/proc/{pid}/ns/net", "ip", "-6", "addr", "show", "lo"],
+            check=True, capture_output=True, text=True).stdout
+    finally:
+        g.release()
+        rt.wait_status(b.cid, "stopped")
+        rt.delete(b.cid)
+
+
+def test_joined_network_namespace_keeps_loopback_as_it_was(rt, bundle, ns_holder):
+    """The namespace is someone else's: its lo stays down, inside and out."""
+    holder = ns_holder("--net", "net")
+    assert "UP" not in host_lo_flags(holder)
+    b = bundle().sh("cat /sys/class/net/lo/flags")
+    b.linux["namespaces"] = [n for n in b.linux["namespaces"] if n["type"] != "network"]
+    b.linux["namespaces"].append({"type": "network", "path": f"/proc/{holder}/ns/net"})
+    p = rt.run(b)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == "0x8\n"
+    assert "UP" not in host_lo_flags(holder)
+
+
 USERNS_MAP = [{"containerID": 0, "hostID": 100000, "size": 65536}]
 
 
