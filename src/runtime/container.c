@@ -376,6 +376,7 @@ static int record_state(struct creation *k, cell_err_t *err)
         .hooks = cell_hooks_to_json(c->spec),
         .shared_pidns =
             !c->spec->linux.ns[CELL_NS_PID].present || c->spec->linux.ns[CELL_NS_PID].path != NULL,
+        .no_new_keyring = c->opts->no_new_keyring,
     };
     int r = cell_state_write(k->dirfd, &st, err);
     json_decref(st.annotations);

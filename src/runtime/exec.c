@@ -16,7 +16,6 @@
 #include "base/warn.h"
 #include "runtime/caps.h"
 #include "runtime/container.h"
-#include "runtime/exec.h"
 #include "runtime/proc.h"
 #include "runtime/lsm.h"
 #include "runtime/process.h"
@@ -423,43 +422,13 @@ static int join_namespaces(const struct exec_ctx *x, cell_err_t *err)
 }
 
 /* A pty of the container's own devpts (its /dev/ptmx, reached from inside
- * its mount namespace); the master leaves, the peer becomes our terminal. */
+ * its mount namespace); the master leaves, the peer is returned. */
 static int open_terminal(const struct exec_ctx *x, const struct cell_process *p, cell_err_t *err)
 {
-    _cleanup_close_ int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
-    int unlock = 0;
-    if (master < 0 || ioctl(master, TIOCSPTLCK, &unlock) < 0)
-        return cell_error(err, errno, "process.terminal: open /dev/ptmx in the container");
-    _cleanup_close_ int peer = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
-    if (peer < 0)
-        return cell_error(err, errno, "process.terminal: open pty peer");
-    struct winsize ws = {.ws_row = (unsigned short)p->console_height,
-                         .ws_col = (unsigned short)p->console_width};
-    if ((ws.ws_row || ws.ws_col) && ioctl(peer, TIOCSWINSZ, &ws) < 0)
-        return cell_error(err, errno, "process.consoleSize");
-    if (fchown(peer, p->uid, (gid_t)-1) < 0)
-        return cell_error(err, errno, "process.terminal: chown pty");
-    int r = cell_terminal_send_master(x->console_fd, master);
-    if (r < 0)
-        return cell_error(err, -r, "process.terminal: send pty to console socket");
-    if (setsid() < 0)
-        return cell_error(err, errno, "setsid");
-    return cell_terminal_attach(TAKE_FD(peer), err);
-}
-
-char **cell_listen_env(char **env, int n)
-{
-    if (n <= 0)
-        return env;
-    size_t len = cell_strv_len(env);
-    char **out = calloc(len + 3, sizeof(char *));
-    if (!out)
-        return env;
-    memcpy(out, env, len * sizeof(char *));
-    if (asprintf(&out[len], "LISTEN_FDS=%d", n) < 0 ||
-        asprintf(&out[len + 1], "LISTEN_PID=%d", getpid()) < 0)
-        return env;
-    return out;
+    _cleanup_close_ int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (root < 0)
+        return cell_error(err, errno, "process.terminal: open the container's root");
+    return cell_terminal_open(root, p, x->console_fd, false, err);
 }
 
 /* The joiner's first step, so that no fd of the caller's reaches the
@@ -475,62 +444,30 @@ static int close_stray_fds(const struct exec_ctx *x, cell_err_t *err)
     return r < 0 ? cell_error(err, -r, "close inherited fds") : 0;
 }
 
-/* Without noNewPrivileges the filter goes in early, while CAP_SYS_ADMIN
- * still allows it; with it, last, so that less of our own code runs under
- * the container's filter. The init does the same. */
-static int install_seccomp(const struct exec_ctx *x, bool early, cell_err_t *err)
-{
-    if (!x->seccomp || early == x->spec->process.no_new_privileges)
-        return 0;
-    int nfd = -1;
-    int r = cell_seccomp_install(x->seccomp, &nfd, err);
-    if (r < 0 || nfd < 0)
-        return r;
-    r = cell_sync_send_fd(x->sync_child, SYNC_SECCOMP_FD, nfd);
-    close(nfd);
-    return r < 0 ? cell_error(err, -r, "send seccomp notify fd") : 0;
-}
-
-/* A cwd that leads out of the container's root (through a preserved fd of
- * the host's, say) shows in getcwd(2) as "(unreachable)/...". */
-static int enter_cwd(const char *cwd, cell_err_t *err)
-{
-    char buf[PATH_MAX];
-    if (chdir(cwd) < 0)
-        return cell_error(err, errno, "process.cwd: chdir %s", cwd);
-    if (!getcwd(buf, sizeof buf) || buf[0] != '/')
-        return cell_error(err, EPERM, "process.cwd: %s leads outside the container", cwd);
-    return 0;
-}
-
-/* In the container's namespaces and cgroup: the same steps, in the same
- * order, as the init's setup_process (init.c), and the same few syscalls
- * after the filter: the user switch when the filter goes in early, then
- * execve. The joiner closed the stray fds before any of this. */
+/* The process's own setup, as for the init (process.c); what an exec'd
+ * process has of its own: a terminal only when asked, opened here in the
+ * container's mount namespace; the joiner closed the caller's fds before
+ * it joined anything. */
 static int setup_process(const struct exec_ctx *x, char **exe, char ***env, cell_err_t *err)
 {
     const struct cell_process *p = &x->spec->process;
-    int r;
-    if (p->cwd && (r = enter_cwd(p->cwd, err)) < 0)
-        return r;
-    if (x->console_fd >= 0 && (r = open_terminal(x, p, err)) < 0)
-        return r;
-    /* Still privileged: a real-time policy needs capabilities the user
-     * switch may drop; the LSM labels take effect at execve. */
-    if ((r = cell_sched_apply(p, err)) < 0 || (r = cell_lsm_set_exec_labels(p, err)) < 0 ||
-        (r = cell_process_set_rlimits(p, err)) < 0 ||
-        (r = cell_sched_set_personality(x->spec, err)) < 0)
-        return r;
-    umask(p->umask == CELL_UNSET ? 022 : (mode_t)p->umask);
-    if ((r = cell_process_find_executable(p, exe, err)) < 0)
-        return r;
-    *env = cell_listen_env(cell_process_env_with_home(p), x->o->listen_fds);
-    if ((r = cell_caps_drop_bounding(&p->caps, err)) < 0 ||
-        (r = install_seccomp(x, true, err)) < 0 || (r = cell_process_switch_user(p, err)) < 0)
-        return r;
-    if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-        return cell_error(err, errno, "process.noNewPrivileges");
-    return install_seccomp(x, false, err);
+    int peer = -1;
+    if (x->console_fd >= 0 && (peer = open_terminal(x, p, err)) < 0)
+        return peer;
+    char keyring[64];
+    snprintf(keyring, sizeof keyring, "_ses.%.50s", x->o->id);
+    struct cell_process_setup s = {
+        .spec = x->spec,
+        .seccomp = x->seccomp,
+        .sync_fd = x->sync_child,
+        .pty_peer = peer,
+        .keyring = x->st.no_new_keyring ? NULL : keyring,
+        .listen_fds = x->o->listen_fds,
+        .preserve_fds = x->o->preserve_fds,
+        .keep = {x->sync_child},
+        .n_keep = 1,
+    };
+    return cell_process_setup(&s, exe, env, err);
 }
 
 __attribute__((noreturn)) static void process_main(struct exec_ctx *x)

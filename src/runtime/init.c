@@ -6,17 +6,12 @@
 #include "base/fd.h"
 #include "base/path.h"
 #include "runtime/container.h"
-#include "runtime/caps.h"
 #include "runtime/dev.h"
-#include "runtime/exec.h"
 #include "runtime/mount.h"
 #include "runtime/ns.h"
 #include "runtime/hooks.h"
 #include "runtime/loopback.h"
-#include "runtime/lsm.h"
 #include "runtime/process.h"
-#include "runtime/sched.h"
-#include "runtime/seccomp.h"
 #include "runtime/sync.h"
 #include "runtime/terminal.h"
 
@@ -32,9 +27,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#ifndef KEYCTL_JOIN_SESSION_KEYRING
-#define KEYCTL_JOIN_SESSION_KEYRING 1
-#endif
 
 /* First thing, while still the host's root: the v1 cgroup permission check
  * passes for the host root moving itself, whatever namespace follows. */
@@ -152,7 +144,7 @@ static int open_terminal(struct cell_container *c, int rootfd, cell_err_t *err)
 {
     if (c->console_fd < 0)
         return 0;
-    c->pty_peer = cell_terminal_open(rootfd, &c->spec->process, c->console_fd, err);
+    c->pty_peer = cell_terminal_open(rootfd, &c->spec->process, c->console_fd, true, err);
     close(c->console_fd);
     c->console_fd = -1;
     return c->pty_peer < 0 ? c->pty_peer : 0;
@@ -190,23 +182,6 @@ static int run_start_hooks(struct cell_container *c, cell_err_t *err)
                           CELL_HOOK_START_CONTAINER, c->hook_state, err);
 }
 
-/* Loads the filter: early (noNewPrivileges false) or last (true), never
- * both. Without no_new_privs the kernel wants CAP_SYS_ADMIN for it, which
- * the user switch may drop: then it runs just before the switch, as runc
- * does. A notify fd goes to the runtime, which hands it to the listener. */
-static int install_seccomp(struct cell_container *c, bool early, cell_err_t *err)
-{
-    if (!c->seccomp || early == c->spec->process.no_new_privileges)
-        return 0;
-    int nfd = -1;
-    int r = cell_seccomp_install(c->seccomp, &nfd, err);
-    if (r < 0 || nfd < 0)
-        return r;
-    r = cell_sync_send_fd(c->sync_fd, SYNC_SECCOMP_FD, nfd);
-    close(nfd);
-    return r < 0 ? cell_error(err, -r, "send seccomp notify fd") : 0;
-}
-
 static int setup_rootfs(struct cell_container *c, cell_err_t *err)
 {
     _cleanup_close_ int rootfd = cell_rootfs_prepare(c, err);
@@ -227,85 +202,26 @@ static int setup_rootfs(struct cell_container *c, cell_err_t *err)
     return cell_rootfs_enter(c, rootfd, err);
 }
 
-static int join_session_keyring(struct cell_container *c, cell_err_t *err)
-{
-    if (c->opts->no_new_keyring)
-        return 0;
-    char name[64];
-    snprintf(name, sizeof name, "_ses.%.50s", c->id);
-    /* A kernel without keyrings or a user namespace's quota is not fatal:
-     * there is then no host keyring to hide either. */
-    if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, name) < 0 && errno != ENOSYS &&
-        errno != EDQUOT && errno != EACCES)
-        return cell_error(err, errno, "join session keyring");
-    return 0;
-}
-
-/* Leaves 0-2, the preserved fds and our own two open; everything else the
- * caller had open is closed, so no host fd leaks in (CVE-2024-21626 class). */
-static int close_stray_fds(struct cell_container *c, cell_err_t *err)
-{
-    int first = 3 + c->opts->listen_fds + c->opts->preserve_fds;
-    for (int fd = 3; fd < first; fd++)
-        cell_set_cloexec(fd, 0);
-    int keep[] = {c->sync_fd, c->gate_fd};
-    int r = cell_close_fds_from(first, keep, ARRAY_SIZE(keep));
-    if (r < 0)
-        return cell_error(err, -r, "close inherited fds");
-    return 0;
-}
-
-/* Everything but the user switch runs before the filter: the container's
- * profile may refuse any syscall the runtime needs (an old profile names no
- * close_range; personality is allowed for a few personas only; ...). After
- * the filter these syscalls run, and no others (checked with strace -f):
- *   filter early (noNewPrivileges false): setgroups, setresgid, setresuid,
- *     capset, prctl (PR_SET_KEEPCAPS, PR_CAP_AMBIENT_*);
- *   filter last (noNewPrivileges true): nothing here;
- *   then: sendmsg of the notify fd when the profile has a listener; at the
- *     gate getpid, sendto, then read (create/start) or recvmsg (run); the
- *     startContainer hooks if any (clone, execve, wait4: they run under
- *     the filter, as in runc); execve. On an error: sendto, exit_group.
- * The executable is looked up and $HOME read as the runtime's root: runc
- * searches PATH as the user, which differs only for a PATH directory that
- * root may search and the user may not (execve then fails with EACCES
- * rather than trying the next one). */
+/* The process's own setup, as for an exec'd one (process.c); what the init
+ * has of its own: a new session always, the pty opened with the root, the
+ * gate fd, the session keyring unless --no-new-keyring. */
 static int setup_process(struct cell_container *c, char **exe, char ***env, cell_err_t *err)
 {
-    const struct cell_process *p = &c->spec->process;
-    int r;
-    if (p->cwd && chdir(p->cwd) < 0)
-        return cell_error(err, errno, "process.cwd: chdir %s", p->cwd);
-    /* A cwd reached through an inherited fd or a symlink swapped since the
-     * root was checked lies outside the root, and getcwd says ENOENT
-     * ("unreachable"): refuse to start there (CVE-2024-21626 class). */
-    char here[PATH_MAX];
-    if (!getcwd(here, sizeof here) && errno == ENOENT)
-        return cell_error(err, 0, "process.cwd %s: outside the container's root", p->cwd);
-    if (setsid() < 0)
-        return cell_error(err, errno, "setsid");
-    if (c->pty_peer >= 0 && (r = cell_terminal_attach(c->pty_peer, err)) < 0)
-        return r;
-    /* Still privileged: a real-time policy or I/O class needs capabilities
-     * the user switch may drop. The LSM labels only take effect at execve. */
-    if ((r = cell_lsm_check(c->spec, err)) < 0 || (r = cell_sched_apply(p, err)) < 0 ||
-        (r = cell_lsm_set_exec_labels(p, err)) < 0)
-        return r;
-    if ((r = cell_process_set_rlimits(p, err)) < 0 || (r = join_session_keyring(c, err)) < 0 ||
-        (r = cell_sched_set_personality(c->spec, err)) < 0)
-        return r;
-    umask(p->umask == CELL_UNSET ? 022 : (mode_t)p->umask);
-    if ((r = cell_process_find_executable(p, exe, err)) < 0)
-        return r;
-    *env = cell_listen_env(cell_process_env_with_home(p), c->opts->listen_fds);
-    /* The bounding set can shrink before the filter: the filter needs
-     * CAP_SYS_ADMIN in the effective set, which this leaves alone. */
-    if ((r = close_stray_fds(c, err)) < 0 || (r = cell_caps_drop_bounding(&p->caps, err)) < 0 ||
-        (r = install_seccomp(c, true, err)) < 0 || (r = cell_process_switch_user(p, err)) < 0)
-        return r;
-    if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-        return cell_error(err, errno, "process.noNewPrivileges");
-    return install_seccomp(c, false, err);
+    char keyring[64];
+    snprintf(keyring, sizeof keyring, "_ses.%.50s", c->id);
+    struct cell_process_setup s = {
+        .spec = c->spec,
+        .seccomp = c->seccomp,
+        .sync_fd = c->sync_fd,
+        .pty_peer = c->pty_peer,
+        .new_session = true,
+        .keyring = c->opts->no_new_keyring ? NULL : keyring,
+        .listen_fds = c->opts->listen_fds,
+        .preserve_fds = c->opts->preserve_fds,
+        .keep = {c->sync_fd, c->gate_fd},
+        .n_keep = 2,
+    };
+    return cell_process_setup(&s, exe, env, err);
 }
 
 static int wait_at_gate(struct cell_container *c, cell_err_t *err)

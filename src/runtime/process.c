@@ -3,6 +3,11 @@
 #include "base/fd.h"
 #include "base/strv.h"
 #include "runtime/caps.h"
+#include "runtime/lsm.h"
+#include "runtime/sched.h"
+#include "runtime/seccomp.h"
+#include "runtime/sync.h"
+#include "runtime/terminal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -14,6 +19,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -151,4 +157,133 @@ int cell_process_set_oom_score_adj(pid_t pid, int64_t adj, cell_err_t *err)
     if (r < 0)
         return cell_error(err, -r, "process.oomScoreAdj: write %s", val);
     return 0;
+}
+
+char **cell_listen_env(char **env, int n)
+{
+    if (n <= 0)
+        return env;
+    size_t len = cell_strv_len(env);
+    char **out = calloc(len + 3, sizeof(char *));
+    if (!out)
+        return env;
+    memcpy(out, env, len * sizeof(char *));
+    if (asprintf(&out[len], "LISTEN_FDS=%d", n) < 0 ||
+        asprintf(&out[len + 1], "LISTEN_PID=%d", getpid()) < 0)
+        return env;
+    return out;
+}
+
+/* Leaves 0-2, the listen and preserved fds and the runtime's own open;
+ * everything else the caller had open is closed, so no host fd reaches the
+ * process (CVE-2024-21626 class). First, before the cwd is entered: no fd
+ * of the host's can be a way out through it. */
+static int close_stray_fds(const struct cell_process_setup *s, cell_err_t *err)
+{
+    int first = 3 + s->listen_fds + s->preserve_fds;
+    for (int fd = 3; fd < first; fd++)
+        cell_set_cloexec(fd, 0);
+    int keep[ARRAY_SIZE(s->keep) + 1];
+    memcpy(keep, s->keep, s->n_keep * sizeof(int));
+    keep[s->n_keep] = s->pty_peer;
+    int r = cell_close_fds_from(first, keep, s->n_keep + 1);
+    return r < 0 ? cell_error(err, -r, "close inherited fds") : 0;
+}
+
+/* A cwd that leads out of the container's root (a symlink swapped since
+ * the root was checked, a host fd's /proc/self/fd link) is not below the
+ * root: getcwd(2) then fails with ENOENT or says "(unreachable)/...".
+ * Refuse to start there (CVE-2024-21626 class). */
+static int enter_cwd(const char *cwd, cell_err_t *err)
+{
+    char here[PATH_MAX];
+    if (chdir(cwd) < 0)
+        return cell_error(err, errno, "process.cwd: chdir %s", cwd);
+    if (!getcwd(here, sizeof here) || here[0] != '/')
+        return cell_error(err, errno == ERANGE ? ERANGE : 0,
+                          "process.cwd %s: outside the container's root", cwd);
+    return 0;
+}
+
+static int enter_session(const struct cell_process_setup *s, cell_err_t *err)
+{
+    if ((s->new_session || s->pty_peer >= 0) && setsid() < 0)
+        return cell_error(err, errno, "setsid");
+    return s->pty_peer >= 0 ? cell_terminal_attach(s->pty_peer, err) : 0;
+}
+
+#ifndef KEYCTL_JOIN_SESSION_KEYRING
+#define KEYCTL_JOIN_SESSION_KEYRING 1
+#endif
+
+/* A session keyring of the container's own, so that the caller's keys stay
+ * out of reach. A kernel without keyrings or a user namespace's quota is
+ * not fatal: there is then no host keyring to hide either. */
+static int join_session_keyring(const char *name, cell_err_t *err)
+{
+    if (name && syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, name) < 0 && errno != ENOSYS &&
+        errno != EDQUOT && errno != EACCES)
+        return cell_error(err, errno, "join session keyring");
+    return 0;
+}
+
+/* Without noNewPrivileges the kernel wants CAP_SYS_ADMIN for the filter,
+ * which the user switch may drop: it goes in early, just before the switch
+ * (as runc does), and the filter must allow the few calls of the switch.
+ * With it, last. A notify fd goes to the runtime, which hands it to the
+ * listener. */
+static int install_seccomp(const struct cell_process_setup *s, bool early, cell_err_t *err)
+{
+    if (!s->seccomp || early == s->spec->process.no_new_privileges)
+        return 0;
+    int nfd = -1;
+    int r = cell_seccomp_install(s->seccomp, &nfd, err);
+    if (r < 0 || nfd < 0)
+        return r;
+    r = cell_sync_send_fd(s->sync_fd, SYNC_SECCOMP_FD, nfd);
+    close(nfd);
+    return r < 0 ? cell_error(err, -r, "send seccomp notify fd") : 0;
+}
+
+/* Everything but the user switch runs before the filter: the container's
+ * profile may refuse any syscall the runtime needs (an old profile names no
+ * close_range; personality is allowed for a few personas only; ...). After
+ * the filter these syscalls run, and no others (checked with strace -f):
+ *   filter early (noNewPrivileges false): setgroups, setresgid, setresuid,
+ *     capset, prctl (PR_SET_KEEPCAPS, PR_CAP_AMBIENT_*);
+ *   filter last (noNewPrivileges true): nothing here;
+ *   then, in the caller: sendmsg of the notify fd when the profile has a
+ *     listener; the init's gate (getpid, sendto, then read or recvmsg) and
+ *     startContainer hooks (clone, execve, wait4: under the filter, as in
+ *     runc); execve. On an error: sendto, exit_group.
+ * The executable is looked up and $HOME read as the container's root: runc
+ * searches PATH as the user, which differs only for a PATH directory that
+ * root may search and the user may not (execve then fails with EACCES
+ * rather than trying the next one). */
+int cell_process_setup(const struct cell_process_setup *s, char **exe, char ***env, cell_err_t *err)
+{
+    const struct cell_process *p = &s->spec->process;
+    int r;
+    if ((r = close_stray_fds(s, err)) < 0 || (p->cwd && (r = enter_cwd(p->cwd, err)) < 0) ||
+        (r = enter_session(s, err)) < 0)
+        return r;
+    /* Still privileged: a real-time policy or I/O class needs capabilities
+     * the user switch may drop. The LSM labels only take effect at execve. */
+    if ((r = cell_lsm_check(s->spec, err)) < 0 || (r = cell_sched_apply(p, err)) < 0 ||
+        (r = cell_lsm_set_exec_labels(p, err)) < 0 || (r = cell_process_set_rlimits(p, err)) < 0 ||
+        (r = join_session_keyring(s->keyring, err)) < 0 ||
+        (r = cell_sched_set_personality(s->spec, err)) < 0)
+        return r;
+    umask(p->umask == CELL_UNSET ? 022 : (mode_t)p->umask);
+    if ((r = cell_process_find_executable(p, exe, err)) < 0)
+        return r;
+    *env = cell_listen_env(cell_process_env_with_home(p), s->listen_fds);
+    /* The bounding set can shrink before the filter: the filter needs
+     * CAP_SYS_ADMIN in the effective set, which this leaves alone. */
+    if ((r = cell_caps_drop_bounding(&p->caps, err)) < 0 ||
+        (r = install_seccomp(s, true, err)) < 0 || (r = cell_process_switch_user(p, err)) < 0)
+        return r;
+    if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+        return cell_error(err, errno, "process.noNewPrivileges");
+    return install_seccomp(s, false, err);
 }

@@ -106,6 +106,8 @@ int cell_state_write(int dirfd, const struct cell_state *st, cell_err_t *err)
         json_object_set(o, "hooks", st->hooks);
     if (st->shared_pidns)
         json_object_set_new(o, "sharedPidns", json_true());
+    if (st->no_new_keyring)
+        json_object_set_new(o, "noNewKeyring", json_true());
     _cleanup_free_ char *text = json_dumps(o, JSON_COMPACT);
     json_decref(o);
     if (!text)
@@ -175,6 +177,7 @@ int cell_state_read(int dirfd, const char *id, struct cell_state *st, cell_err_t
     st->cgroup = json_incref(json_object_get(o, "cgroup"));
     st->hooks = json_incref(json_object_get(o, "hooks"));
     st->shared_pidns = json_is_true(json_object_get(o, "sharedPidns"));
+    st->no_new_keyring = json_is_true(json_object_get(o, "noNewKeyring"));
     json_decref(o);
     return 0;
 }

@@ -23,6 +23,9 @@ struct cell_state {
      * has none): its death leaves the container's other processes
      * running, and delete kills them. */
     bool shared_pidns;
+    /* create --no-new-keyring: exec'd processes keep the caller's session
+     * keyring too. */
+    bool no_new_keyring;
 };
 
 enum cell_status { CELL_STATUS_CREATING, CELL_STATUS_CREATED, CELL_STATUS_RUNNING,

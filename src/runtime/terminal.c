@@ -55,7 +55,8 @@ static int bind_console(int rootfd, int ptn, cell_err_t *err)
     return 0;
 }
 
-int cell_terminal_open(int rootfd, const struct cell_process *p, int console_fd, cell_err_t *err)
+int cell_terminal_open(int rootfd, const struct cell_process *p, int console_fd, bool dev_console,
+                       cell_err_t *err)
 {
     _cleanup_close_ int master = cell_open_in_root(rootfd, "/dev/ptmx", O_RDWR | O_NOCTTY, err);
     if (master < 0)
@@ -65,30 +66,22 @@ int cell_terminal_open(int rootfd, const struct cell_process *p, int console_fd,
         return cell_error(err, errno, "process.terminal: unlock pty");
     /* TIOCGPTPEER opens the peer through the master, not through a path a
      * container could have swapped. */
-    int peer = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+    _cleanup_close_ int peer = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
     if (peer < 0)
         return cell_error(err, errno, "process.terminal: open pty peer");
     struct winsize ws = {.ws_row = (unsigned short)p->console_height,
                          .ws_col = (unsigned short)p->console_width};
-    if ((ws.ws_row || ws.ws_col) && ioctl(peer, TIOCSWINSZ, &ws) < 0) {
-        close(peer);
+    if ((ws.ws_row || ws.ws_col) && ioctl(peer, TIOCSWINSZ, &ws) < 0)
         return cell_error(err, errno, "process.consoleSize");
-    }
-    if (fchown(peer, p->uid, (gid_t)-1) < 0) {
-        close(peer);
+    if (fchown(peer, p->uid, (gid_t)-1) < 0)
         return cell_error(err, errno, "process.terminal: chown pty");
-    }
-    int r = bind_console(rootfd, ptn, err);
-    if (r < 0) {
-        close(peer);
+    int r = dev_console ? bind_console(rootfd, ptn, err) : 0;
+    if (r < 0)
         return r;
-    }
     r = cell_terminal_send_master(console_fd, master);
-    if (r < 0) {
-        close(peer);
+    if (r < 0)
         return cell_error(err, -r, "process.terminal: send pty to console socket");
-    }
-    return peer;
+    return TAKE_FD(peer);
 }
 
 int cell_terminal_attach(int peer, cell_err_t *err)

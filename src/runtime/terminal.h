@@ -6,15 +6,19 @@
 #include "base/error.h"
 #include "runtime/spec.h"
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 /* Parent, before clone: a connection to the caller's console socket. */
 int cell_terminal_connect(const char *socket_path, cell_err_t *err);
 
-/* Init, before pivot_root: opens a pty from <root>/dev/ptmx, sets its size,
- * binds the peer on /dev/console, sends the master over console_fd and
- * returns the peer (the container's side). */
-int cell_terminal_open(int rootfd, const struct cell_process *p, int console_fd, cell_err_t *err);
+/* Opens a pty from the container's own <root>/dev/ptmx (the init before
+ * pivot_root, an exec'd process in the container's mount namespace), sets
+ * its size and owner, binds the peer on /dev/console when dev_console (the
+ * init's), sends the master over console_fd and returns the peer (the
+ * container's side). */
+int cell_terminal_open(int rootfd, const struct cell_process *p, int console_fd, bool dev_console,
+                       cell_err_t *err);
 
 /* Init, after setsid: the peer becomes the controlling terminal and 0, 1, 2. */
 int cell_terminal_attach(int peer, cell_err_t *err);
