@@ -109,11 +109,12 @@ clean:
 # regression inputs once each (a few seconds).
 FUZZ_TIME ?= 30
 FUZZ_BIN := $(BUILD)/fuzz/fuzz_spec
-FUZZ_SRC := tests/fuzz/fuzz_spec.c $(wildcard src/base/*.c) $(wildcard src/runtime/spec*.c) \
-	src/runtime/seccomp.c src/runtime/seccomp_names.c src/runtime/seccomp_cache.c
+FUZZ_SRC := tests/fuzz/fuzz_spec.c $(wildcard src/base/*.c) $(wildcard src/runtime/spec/spec*.c) \
+	src/runtime/seccomp/seccomp.c src/runtime/seccomp/seccomp_names.c \
+	src/runtime/seccomp/seccomp_cache.c
 
 .PHONY: fuzz fuzz-regress
-$(FUZZ_BIN): $(FUZZ_SRC) $(wildcard src/base/*.h src/runtime/*.h)
+$(FUZZ_BIN): $(FUZZ_SRC) $(wildcard src/base/*.h src/runtime/*.h src/runtime/*/*.h)
 	@mkdir -p $(dir $@)
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 		-D_GNU_SOURCE -Ulinux -std=gnu17 -Isrc $(FUZZ_SRC) -ljansson -lseccomp -lcrypto -o $@

@@ -2,9 +2,9 @@
  * read by the container's init after it (the child has a copy). */
 #pragma once
 
-#include "runtime/cgroup.h"
+#include "runtime/cgroup/cgroup.h"
 #include "runtime/runtime.h"
-#include "runtime/spec.h"
+#include "runtime/spec/spec.h"
 #include "runtime/state.h"
 
 #include <stdbool.h>

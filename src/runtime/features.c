@@ -4,8 +4,8 @@
 #include "runtime/runtime.h"
 
 #include "base/cleanup.h"
-#include "runtime/seccomp.h"
-#include "runtime/spec.h"
+#include "runtime/seccomp/seccomp.h"
+#include "runtime/spec/spec.h"
 
 /* meson may pass the project version; the fallback keeps a hand build working. */
 #ifndef CELL_VERSION

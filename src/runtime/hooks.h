@@ -11,7 +11,7 @@
 #pragma once
 
 #include "base/error.h"
-#include "runtime/spec.h"
+#include "runtime/spec/spec.h"
 
 #include <jansson.h>
 

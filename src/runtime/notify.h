@@ -7,7 +7,7 @@
 #pragma once
 
 #include "base/error.h"
-#include "runtime/spec.h"
+#include "runtime/spec/spec.h"
 
 #include <sys/types.h>
 

@@ -2,10 +2,10 @@
  * resume, ps, stats and events. They run in a short runtime process on the
  * host and find the cgroup in the container's state. */
 #include "base/cleanup.h"
-#include "runtime/cgroup.h"
+#include "runtime/cgroup/cgroup.h"
 #include "runtime/container.h"
 #include "runtime/runtime.h"
-#include "runtime/spec.h"
+#include "runtime/spec/spec.h"
 #include "runtime/state.h"
 
 #include <dirent.h>

@@ -1,7 +1,7 @@
 #include "runtime/state.h"
 #include "base/cleanup.h"
 #include "base/fd.h"
-#include "runtime/cgroup.h"
+#include "runtime/cgroup/cgroup.h"
 #include "runtime/runtime.h"
 
 #include <errno.h>

@@ -4,7 +4,7 @@
 #pragma once
 
 #include "base/error.h"
-#include "runtime/spec.h"
+#include "runtime/spec/spec.h"
 
 #include <stdbool.h>
 #include <sys/types.h>

@@ -7,8 +7,8 @@
  *   make fuzz-regress    replay the corpus and tests/fuzz/regressions once
  *
  * A crash found here is fixed and its input kept in tests/fuzz/regressions. */
-#include "runtime/seccomp_internal.h"
-#include "runtime/spec.h"
+#include "runtime/seccomp/seccomp_internal.h"
+#include "runtime/spec/spec.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -16,8 +16,8 @@
 #include "base/cleanup.h"
 #include "base/error.h"
 #include "base/fd.h"
-#include "runtime/cgroup.h"
-#include "runtime/cgroup_internal.h"
+#include "runtime/cgroup/cgroup.h"
+#include "runtime/cgroup/cgroup_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>

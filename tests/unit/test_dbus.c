@@ -9,8 +9,8 @@
 #include <cmocka.h>
 
 #include "base/cleanup.h"
-#include "runtime/cgroup_internal.h"
-#include "runtime/dbus.h"
+#include "runtime/cgroup/cgroup_internal.h"
+#include "runtime/cgroup/dbus.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -7,8 +7,8 @@
 #include <cmocka.h>
 
 #include "base/error.h"
-#include "runtime/sched.h"
-#include "runtime/seccomp_internal.h"
+#include "runtime/process/sched.h"
+#include "runtime/seccomp/seccomp_internal.h"
 
 #include <errno.h>
 #include <linux/seccomp.h>

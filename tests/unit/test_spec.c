@@ -9,7 +9,7 @@
 
 #include "base/cleanup.h"
 #include "base/error.h"
-#include "runtime/spec.h"
+#include "runtime/spec/spec.h"
 
 #include <dirent.h>
 #include <errno.h>
