@@ -97,8 +97,11 @@ class Podman:
     """podman with storage of its own in the test's dir (vfs: no mounts)."""
 
     def __init__(self, base):
+        # --tmpdir too: libpod's default, /run/libpod, is shared by every
+        # podman on the host (a parallel run removed it under this one).
         self.args = ["podman", "--root", os.path.join(base, "p-root"), "--runroot",
-                     os.path.join(base, "p-run"), "--storage-driver", "vfs",
+                     os.path.join(base, "p-run"), "--tmpdir", os.path.join(base, "p-tmp"),
+                     "--storage-driver", "vfs",
                      "--cgroup-manager", "cgroupfs", "--events-backend", "none"]
 
     def ok(self, *args):
