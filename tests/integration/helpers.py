@@ -398,6 +398,26 @@ class Bundle:
         return dst
 
 
+# A server and a client on 127.0.0.1 inside one container (busybox nc and
+# netstat), then the IPv6 loopback address the kernel adds once lo is up.
+# The server's stdin stays open (busybox nc may quit at the end of its input
+# before the client's line arrives) and it is killed once the line is in:
+# with its stdin open it would wait for more.
+LOOPBACK_PROBE = (
+    "sleep 30 | nc -l -p 7777 127.0.0.1 > /dev/shm/got & s=$!; "
+    "i=0; until netstat -ltn | grep -q '127.0.0.1:7777 '; do"
+    " kill -0 $s 2>/dev/null || break; i=$((i+1)); [ $i -gt 500 ] && break; usleep 10000; done; "
+    "echo ping | nc 127.0.0.1 7777 || echo client failed; "
+    "i=0; until grep -q ping /dev/shm/got; do i=$((i+1)); [ $i -gt 500 ] && break; usleep 10000; "
+    "done; cat /dev/shm/got; kill $s; "
+    "grep -c ' lo$' /proc/net/if_inet6; cat /sys/class/net/lo/flags")
+
+
+# What it prints when lo is up: the server got "ping", ::1 is on lo, and lo's
+# flags are IFF_UP|IFF_LOOPBACK.
+LOOPBACK_UP = ["ping", "1", "0x9"]
+
+
 def add_caps(b, *caps):
     """Adds capabilities to the bounding, effective and permitted sets."""
     for k in ("bounding", "effective", "permitted"):

@@ -15,7 +15,8 @@ import time
 
 from clients_fixture import (cgroup_subtree, containerd, containerd_env, each,  # noqa: F401
                              same, state_entries)
-from helpers import pid_alive, processes_mentioning, read_file, stays_false, wait_for
+from helpers import (LOOPBACK_PROBE, LOOPBACK_UP, pid_alive, processes_mentioning, read_file,
+                     stays_false, wait_for)
 
 # Reports the signals it gets: USR1 is logged, TERM ends it with status 3.
 TRAPPER = ("trap 'echo got USR1' USR1; trap 'echo got TERM; exit 3' TERM; echo started; "
@@ -235,3 +236,13 @@ def test_pod_member_whose_init_died_is_killed_and_removed(containerd, request):
                 containerd.ctr("container", "rm", t, timeout=20)
     r = same(each(run), "a stopped pod member")
     assert r == (0, "", 0, True, True, ([], [], [], False), "RUNNING")
+
+
+def test_loopback_is_up_under_the_default_seccomp_profile(containerd, request):
+    """ctr run --seccomp: a network namespace of its own and containerd's
+    default profile; lo is up and 127.0.0.1 answers, as with crun."""
+    got = each(lambda rt: containerd.run(rt, cid_for(request, rt), "sh", "-c",
+                                         LOOPBACK_PROBE + "; grep Seccomp: /proc/self/status",
+                                         flags=("--rm", "--seccomp")))
+    r = same({rt: (p.returncode, p.stdout.split()) for rt, p in got.items()}, "loopback")
+    assert r == (0, LOOPBACK_UP + ["Seccomp:", "2"])

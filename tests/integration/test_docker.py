@@ -17,7 +17,7 @@ import os
 
 from cgroup_helpers import V2, inside_path
 from clients_fixture import IMAGE, docker, docker_env, each, same  # noqa: F401 (fixtures)
-from helpers import CGROUP_PARENT, read_file, wait_for
+from helpers import CGROUP_PARENT, LOOPBACK_PROBE, LOOPBACK_UP, read_file, wait_for
 
 RUNTIMES = ("cell", "runc")
 DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data")
@@ -179,6 +179,19 @@ def test_process_view(docker):
     assert r[1].splitlines() == [
         "CapPrm:\t00000000a80425fb", "CapEff:\t00000000a80425fb", "CapBnd:\t00000000a80425fb",
         "NoNewPrivs:\t0", "Seccomp:\t2", " lo", "1", "0", "0", "box", "box"]
+
+
+def test_loopback_is_up_under_the_default_seccomp_profile(docker):
+    """--network none still gives the container a network namespace of its
+    own, with Docker's default seccomp profile: lo is up and 127.0.0.1
+    answers, as with runc."""
+    got = both(lambda rt: docker.run(rt, "--rm", IMAGE, "sh", "-c",
+                                     LOOPBACK_PROBE + "; grep Seccomp: /proc/self/status"))
+    r = same({rt: (p.returncode, p.stdout.split()) for rt, p in got.items()}, "loopback")
+    # Docker turns IPv6 off in such a container (net.ipv6.conf.all.
+    # disable_ipv6=1): no ::1 on lo, under runc as under cell.
+    ping, _, flags = LOOPBACK_UP
+    assert r == (0, [ping, "0", flags, "Seccomp:", "2"])
 
 
 # --------------------------------------------------------------------------

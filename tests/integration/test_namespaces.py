@@ -8,7 +8,8 @@ import time
 
 import pytest
 
-from helpers import DEFAULT_NAMESPACES, proc_status_field, read_file, wait_for
+from helpers import (DEFAULT_NAMESPACES, LOOPBACK_PROBE, LOOPBACK_UP, proc_status_field,
+                     read_file, wait_for)
 
 # config type -> /proc/self/ns entry
 NS_FILE = {"pid": "pid", "network": "net", "ipc": "ipc", "uts": "uts", "mount": "mnt",
@@ -141,16 +142,6 @@ def test_new_network_namespace_has_only_loopback(rt, bundle):
 # (not in a joined one); programs that talk to themselves over 127.0.0.1
 # need it --
 
-# A server and a client on 127.0.0.1 inside one container (busybox nc and
-# netstat), then the IPv6 loopback address the kernel adds once lo is up.
-LOOPBACK_PROBE = (
-    "nc -l -p 7777 127.0.0.1 & s=$!; "
-    "i=0; until netstat -ltn | grep -q '127.0.0.1:7777 '; do"
-    " kill -0 $s 2>/dev/null || break; i=$((i+1)); [ $i -gt 500 ] && break; usleep 10000; done; "
-    "echo ping | nc 127.0.0.1 7777 || { echo client failed; kill $s; }; wait; "
-    "grep -c ' lo$' /proc/net/if_inet6; cat /sys/class/net/lo/flags")
-
-
 def host_lo_flags(pid):
     """`ip -o link show lo` in the network namespace of pid, from the host."""
     out = subprocess.run(["nsenter", f"--net=/proc/{pid}/ns/net", "ip", "-o", "link", "show",
@@ -164,7 +155,7 @@ def test_loopback_is_up_in_a_new_network_namespace(rt, bundle, userns):
     p = rt.run(b.sh(LOOPBACK_PROBE))
     assert p.returncode == 0, p.stderr
     # the server printed what the client sent; ::1 is on lo; IFF_UP is set
-    assert p.stdout.split() == ["ping", "1", "0x9"], p.stdout + p.stderr
+    assert p.stdout.split() == LOOPBACK_UP, p.stdout + p.stderr
 
 
 def test_loopback_is_up_as_the_host_sees_it(rt, bundle, gate):

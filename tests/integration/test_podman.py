@@ -15,7 +15,7 @@ import os
 import pytest
 
 from clients_fixture import IMAGE, each, podman, podman_env, same  # noqa: F401 (fixtures)
-from helpers import pid_alive, read_file, wait_for
+from helpers import LOOPBACK_PROBE, LOOPBACK_UP, pid_alive, read_file, wait_for
 
 # A process that reports the signals it gets: USR1 is logged, TERM ends it
 # with status 3. `wait` is interrupted by a trapped signal, `sleep` is not.
@@ -321,3 +321,13 @@ def test_run_options_as_crun(podman, hostdir, option):
     got = each(lambda rt: podman.run(rt, "--rm", *flags, IMAGE, "sh", "-c", script))
     r = same({rt: (p.returncode, p.stdout, p.stderr) for rt, p in got.items()}, option)
     assert r[0] == 0 and r[1], f"{option}: {r}"
+
+
+def test_loopback_is_up_under_the_default_seccomp_profile(podman):
+    """The container that comes out of podman (a network namespace of its
+    own, podman's default seccomp profile): lo is up and 127.0.0.1 answers,
+    as with crun."""
+    got = each(lambda rt: podman.run(rt, "--rm", IMAGE, "sh", "-c",
+                                     LOOPBACK_PROBE + "; grep Seccomp: /proc/self/status"))
+    r = same({rt: (p.returncode, p.stdout.split()) for rt, p in got.items()}, "loopback")
+    assert r == (0, LOOPBACK_UP + ["Seccomp:", "2"])
