@@ -205,9 +205,13 @@ static int enter_cwd(const char *cwd, cell_err_t *err)
     return 0;
 }
 
+/* A session of the process's own, with or without a terminal: left in the
+ * caller's session, an exec'd process would keep the caller's controlling
+ * terminal, open it as /dev/tty and push input into the host's shell with
+ * TIOCSTI. runc's exec'd processes are session leaders too. */
 static int enter_session(const struct cell_process_setup *s, cell_err_t *err)
 {
-    if ((s->new_session || s->pty_peer >= 0) && setsid() < 0)
+    if (setsid() < 0)
         return cell_error(err, errno, "setsid");
     return s->pty_peer >= 0 ? cell_terminal_attach(s->pty_peer, err) : 0;
 }
