@@ -575,7 +575,7 @@ def exec_process_file(rt, cid, process, *flags, **kw):
 PROCESS_PATHS = ("init", "exec")
 
 
-def run_through(rt, b, path, *flags, init_args=("sleep", "600"), **kw):
+def run_through(rt, b, path, *flags, init_args=("sleep", "600"), create_flags=(), **kw):
     """Runs b.process to its end through one path and returns the
     CompletedProcess (its stdout, stderr and exit status, which run and a
     foreground exec relay):
@@ -583,15 +583,17 @@ def run_through(rt, b, path, *flags, init_args=("sleep", "600"), **kw):
       "exec": the container's own process is the default one running
         init_args, and b.process runs through `exec [flags] --process FILE`;
         the container is killed and deleted afterwards.
-    The rest of the config (linux.*, annotations, mounts) holds for both;
-    kw (fds=, preexec=) goes to the run or exec."""
+    The rest of the config (linux.*, annotations, mounts) holds for both.
+    create_flags go to the run or create, flags and kw (fds=, preexec=) to
+    the run or exec."""
     if path == "init":
-        return rt.run(b, *flags, **kw)
+        return rt.run(b, *create_flags, *flags, **kw)
     assert path == "exec", path
     wanted = b.process
     b.config["process"] = default_process(init_args)
     try:
-        rt.create_running(b)
+        rt.create(b, *create_flags)
+        rt.start(b.cid)
         try:
             return exec_process_file(rt, b.cid, copy.deepcopy(wanted), *flags, **kw)
         finally:
