@@ -4,11 +4,14 @@ leak check. Fixtures live in conftest.py; tests import what they need from
 here (`from helpers import wait_for`)."""
 
 import contextlib
+import copy
 import json
 import os
 import secrets
+import select
 import shutil
 import signal
+import socket
 import stat
 import subprocess
 import threading
@@ -271,24 +274,29 @@ DEFAULT_CAPS = ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"]
 DEFAULT_NAMESPACES = ("pid", "network", "ipc", "uts", "mount", "cgroup")
 
 
+def default_process(args=("sh",)):
+    """runc's default process (`runc spec`), without a terminal."""
+    return {
+        "terminal": False,
+        "user": {"uid": 0, "gid": 0},
+        "args": list(args),
+        "env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                "TERM=xterm"],
+        "cwd": "/",
+        "capabilities": {k: list(DEFAULT_CAPS) for k in
+                         ("bounding", "effective", "permitted", "ambient")},
+        "rlimits": [{"type": "RLIMIT_NOFILE", "hard": 1024, "soft": 1024}],
+        "noNewPrivileges": True,
+    }
+
+
 def default_config(rootfs, cgroups_path, args=("sh",)):
     """runc's default spec (`runc spec`), adapted for tests: no terminal, the
     shared rootfs by absolute path, a cgroup namespace, a cgroupsPath of the
     test's own (config.md, config-linux.md)."""
     return {
         "ociVersion": "1.0.2",
-        "process": {
-            "terminal": False,
-            "user": {"uid": 0, "gid": 0},
-            "args": list(args),
-            "env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-                    "TERM=xterm"],
-            "cwd": "/",
-            "capabilities": {k: list(DEFAULT_CAPS) for k in
-                             ("bounding", "effective", "permitted", "ambient")},
-            "rlimits": [{"type": "RLIMIT_NOFILE", "hard": 1024, "soft": 1024}],
-            "noNewPrivileges": True,
-        },
+        "process": default_process(args),
         "root": {"path": rootfs, "readonly": True},
         "hostname": "cell",
         "mounts": [
@@ -460,7 +468,8 @@ class Runtime:
 
     Output goes through temporary files, never pipes: a detached container
     inherits the runtime's stdio and would hold a pipe open forever.
-    fds={3: fd} places fd at number 3 in the runtime process (--preserve-fds).
+    fds={3: fd} places fd at number 3 in the runtime process (--preserve-fds);
+    preexec runs in the runtime's process before the exec, after that.
     """
 
     def __init__(self, binary, root, tmpdir, ids):
@@ -477,24 +486,24 @@ class Runtime:
             argv += ["--root", self.root]
         return argv + [os.fspath(a) if isinstance(a, Bundle) else str(a) for a in args]
 
-    def __call__(self, *args, timeout=30, root=True, fds=None, cwd=None):
+    def __call__(self, *args, timeout=30, root=True, fds=None, cwd=None, preexec=None):
         argv = self.argv(*args, root=root)
         with self._lock:
             self._n += 1
             n = self._n
         out_path = os.path.join(self.tmpdir, f"out.{n}")
         err_path = os.path.join(self.tmpdir, f"err.{n}")
-        preexec, pass_fds = None, ()
-        if fds:
-            pass_fds = tuple(fds)
+        pass_fds = tuple(fds or ())
 
-            def preexec():
-                for target, src in fds.items():
-                    os.dup2(src, target)
+        def prepare():
+            for target, src in (fds or {}).items():
+                os.dup2(src, target)
+            if preexec:
+                preexec()
         with open(out_path, "w+") as out, open(err_path, "w+") as err:
             p = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
-                               timeout=timeout, pass_fds=pass_fds, preexec_fn=preexec,
-                               cwd=cwd)
+                               timeout=timeout, pass_fds=pass_fds,
+                               preexec_fn=prepare if fds or preexec else None, cwd=cwd)
         cp = subprocess.CompletedProcess(argv, p.returncode, read_file(out_path),
                                          read_file(err_path))
         os.unlink(out_path)
@@ -559,6 +568,155 @@ class Runtime:
 
     def state_dir(self, cid):
         return os.path.join(self.root, cid)
+
+
+def kill_and_delete(rt, cid):
+    """Kill everything, then delete. A killed exec'd process is our orphan
+    (the test process is a subreaper) and the dying init of its pid
+    namespace waits until that zombie is reaped, so reap while waiting."""
+    if rt.status(cid) in ("created", "running", "paused"):
+        rt("kill", "--all", cid, "KILL")
+        wait_for(lambda: (reap(), rt.status(cid) == "stopped")[1], what=f"{cid} to stop")
+    rt.delete(cid, force=True)
+
+
+def exec_process_file(rt, cid, process, *flags, **kw):
+    """`exec [flags] --process FILE <cid>`, FILE holding process (a
+    config.md "process" object)."""
+    path = os.path.join(rt.tmpdir, f"process-{secrets.token_hex(3)}.json")
+    with open(path, "w") as f:
+        json.dump(process, f)
+    return rt("exec", *flags, "--process", path, cid, **kw)
+
+
+# The two ways a container process is set up: the container's own (create
+# + start, or run) and an exec'd one. Tests of the process setup run
+# through both.
+PROCESS_PATHS = ("init", "exec")
+
+
+def run_through(rt, b, path, *flags, init_args=("sleep", "600"), create_flags=(), **kw):
+    """Runs b.process to its end through one path and returns the
+    CompletedProcess (its stdout, stderr and exit status, which run and a
+    foreground exec relay):
+      "init": `run [flags]` of the bundle, b.process the container's own;
+      "exec": the container's own process is the default one running
+        init_args, and b.process runs through `exec [flags] --process FILE`;
+        the container is killed and deleted afterwards.
+    The rest of the config (linux.*, annotations, mounts) holds for both.
+    create_flags go to the run or create, flags and kw (fds=, preexec=) to
+    the run or exec."""
+    if path == "init":
+        return rt.run(b, *create_flags, *flags, **kw)
+    assert path == "exec", path
+    wanted = b.process
+    b.config["process"] = default_process(init_args)
+    try:
+        rt.create(b, *create_flags)
+        rt.start(b.cid)
+        try:
+            return exec_process_file(rt, b.cid, copy.deepcopy(wanted), *flags, **kw)
+        finally:
+            kill_and_delete(rt, b.cid)
+    finally:
+        b.config["process"] = wanted
+
+
+def exec_with_flags(rt, b, *flags, init_args=("sleep", "600"), **kw):
+    """The container runs b.process with init_args; then `exec [flags] <cid>
+    <b.process's args>` (exec's flags over the config's process) runs to
+    its end. Returns its CompletedProcess; the container is killed and
+    deleted afterwards."""
+    args = b.process["args"]
+    b.process["args"] = list(init_args)
+    try:
+        rt.create_running(b)
+        try:
+            return rt("exec", *flags, b.cid, *args, **kw)
+        finally:
+            kill_and_delete(rt, b.cid)
+    finally:
+        b.process["args"] = args
+
+
+def socket_activated(rt, test_dir, args, contents, listen_fds, own_pid=True):
+    """Runs the runtime as systemd would: fds 3.. hold files with contents,
+    LISTEN_FDS=listen_fds and LISTEN_PID its pid (or another one)."""
+    fds = []
+    for i, text in enumerate(contents):
+        path = os.path.join(test_dir, f"fd{i}")
+        with open(path, "w") as f:
+            f.write(text)
+        fds.append(os.open(path, os.O_RDONLY))
+    pid = "$$" if own_pid else "1"
+    argv = ["/bin/sh", "-c", f'LISTEN_PID={pid} LISTEN_FDS={listen_fds} exec "$@"', "sh"]
+
+    def place():
+        for i, fd in enumerate(fds):
+            os.dup2(fd, 3 + i)
+    try:
+        return subprocess.run(argv + rt.argv(*args), stdin=subprocess.DEVNULL,
+                              capture_output=True, text=True, timeout=30,
+                              pass_fds=tuple(range(3, 3 + len(fds))) + tuple(fds),
+                              preexec_fn=place)
+    finally:
+        for fd in fds:
+            os.close(fd)
+
+
+# --------------------------------------------------------------------------
+# terminals
+
+
+class ConsoleReceiver:
+    """Listens on an AF_UNIX socket (--console-socket) and keeps the fds it
+    is sent."""
+
+    def __init__(self, path):
+        self.path = path
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.bind(path)
+        self.sock.listen(4)
+        self.fds = []
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self):
+        try:
+            conn, _ = self.sock.accept()
+        except OSError:
+            return
+        with conn:
+            _, fds, _, _ = socket.recv_fds(conn, 1024, 4)
+            self.fds.extend(fds)
+
+    def master(self, timeout=10):
+        self.thread.join(timeout)
+        assert self.fds, "no fd arrived on the console socket"
+        return self.fds[0]
+
+    def close(self):
+        self.sock.close()
+        for fd in self.fds:
+            os.close(fd)
+
+
+def read_until(fd, marker, timeout=10):
+    """Reads the pty master until marker shows up (or EIO: the peer closed)."""
+    data = b""
+    deadline = time.monotonic() + timeout
+    while marker.encode() not in data and time.monotonic() < deadline:
+        r, _, _ = select.select([fd], [], [], 0.1)
+        if not r:
+            continue
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        data += chunk
+    return data.decode(errors="replace").replace("\r\n", "\n")
 
 
 class Ids:

@@ -9,8 +9,9 @@ import threading
 
 import pytest
 
-from helpers import (CGROUP_ROOT, cgroup_hierarchies, pid_alive, read_file, reap, runtime_name,
+from helpers import (CGROUP_ROOT, cgroup_hierarchies, pid_alive, read_file, runtime_name,
                      stays_false, wait_for)
+from helpers import kill_and_delete as cleanup
 
 NAMESPACES = ("pid", "mnt", "net", "ipc", "uts", "cgroup")
 USERNS_MAP = [{"containerID": 0, "hostID": 100000, "size": 65536}]
@@ -33,21 +34,6 @@ def exec_detached(rt, cid, test_dir, *args):
     pid_file = os.path.join(test_dir, f"exec-{len(os.listdir(test_dir))}.pid")
     rt.ok("exec", "-d", "--pid-file", pid_file, cid, *args)
     return int(read_file(pid_file).strip())
-
-
-def stopped(rt, cid):
-    reap()
-    return rt.status(cid) == "stopped"
-
-
-def cleanup(rt, cid):
-    """Kill everything, then delete. A killed exec'd process is our orphan
-    (the test process is a subreaper) and the dying init of its pid
-    namespace waits until that zombie is reaped, so reap while waiting."""
-    if rt.status(cid) in ("created", "running", "paused"):
-        rt("kill", "--all", cid, "KILL")
-        wait_for(lambda: stopped(rt, cid), what=f"{cid} to stop")
-    rt.delete(cid, force=True)
 
 
 def test_exec_runs_in_every_namespace_of_the_init(rt, bundle, test_dir):

@@ -7,67 +7,13 @@ import fcntl
 import json
 import os
 import pty
-import select
-import socket
 import struct
 import subprocess
 import termios
-import threading
-import time
 
 import pytest
 
-from helpers import reap, wait_for
-
-
-class ConsoleReceiver:
-    """Listens on an AF_UNIX socket and keeps the fds it is sent."""
-
-    def __init__(self, path):
-        self.path = path
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.bind(path)
-        self.sock.listen(4)
-        self.fds = []
-        self.thread = threading.Thread(target=self._accept, daemon=True)
-        self.thread.start()
-
-    def _accept(self):
-        try:
-            conn, _ = self.sock.accept()
-        except OSError:
-            return
-        with conn:
-            _, fds, _, _ = socket.recv_fds(conn, 1024, 4)
-            self.fds.extend(fds)
-
-    def master(self, timeout=10):
-        self.thread.join(timeout)
-        assert self.fds, "no fd arrived on the console socket"
-        return self.fds[0]
-
-    def close(self):
-        self.sock.close()
-        for fd in self.fds:
-            os.close(fd)
-
-
-def read_until(fd, marker, timeout=10):
-    """Reads the pty master until marker shows up (or EIO: the peer closed)."""
-    data = b""
-    deadline = time.monotonic() + timeout
-    while marker.encode() not in data and time.monotonic() < deadline:
-        r, _, _ = select.select([fd], [], [], 0.1)
-        if not r:
-            continue
-        try:
-            chunk = os.read(fd, 4096)
-        except OSError:
-            break
-        if not chunk:
-            break
-        data += chunk
-    return data.decode(errors="replace").replace("\r\n", "\n")
+from helpers import ConsoleReceiver, kill_and_delete, read_until, wait_for
 
 
 def terminal_bundle(bundle, script, rows=30, cols=100):
@@ -75,13 +21,6 @@ def terminal_bundle(bundle, script, rows=30, cols=100):
     b.process["terminal"] = True
     b.process["consoleSize"] = {"height": rows, "width": cols}
     return b
-
-
-def kill_and_delete(rt, cid):
-    if rt.status(cid) in ("created", "running"):
-        rt("kill", "--all", cid, "KILL")
-        wait_for(lambda: (reap(), rt.status(cid) == "stopped")[1], what=f"{cid} to stop")
-    rt.delete(cid, force=True)
 
 
 def test_console_socket_receives_the_pty_master(rt, bundle, test_dir):

@@ -203,8 +203,7 @@ static int setup_rootfs(struct cell_container *c, cell_err_t *err)
 }
 
 /* The process's own setup, as for an exec'd one (process.c); what the init
- * has of its own: a new session always, the pty opened with the root, the
- * gate fd, the session keyring unless --no-new-keyring. */
+ * has of its own: the pty opened with the root, the gate fd. */
 static int setup_process(struct cell_container *c, char **exe, char ***env, cell_err_t *err)
 {
     char keyring[64];
@@ -214,7 +213,6 @@ static int setup_process(struct cell_container *c, char **exe, char ***env, cell
         .seccomp = c->seccomp,
         .sync_fd = c->sync_fd,
         .pty_peer = c->pty_peer,
-        .new_session = true,
         .keyring = c->opts->no_new_keyring ? NULL : keyring,
         .listen_fds = c->opts->listen_fds,
         .preserve_fds = c->opts->preserve_fds,

@@ -205,9 +205,13 @@ static int enter_cwd(const char *cwd, cell_err_t *err)
     return 0;
 }
 
+/* A session of the process's own, with or without a terminal: left in the
+ * caller's session, an exec'd process would keep the caller's controlling
+ * terminal, open it as /dev/tty and push input into the host's shell with
+ * TIOCSTI. runc's exec'd processes are session leaders too. */
 static int enter_session(const struct cell_process_setup *s, cell_err_t *err)
 {
-    if ((s->new_session || s->pty_peer >= 0) && setsid() < 0)
+    if (setsid() < 0)
         return cell_error(err, errno, "setsid");
     return s->pty_peer >= 0 ? cell_terminal_attach(s->pty_peer, err) : 0;
 }
@@ -215,15 +219,35 @@ static int enter_session(const struct cell_process_setup *s, cell_err_t *err)
 #ifndef KEYCTL_JOIN_SESSION_KEYRING
 #define KEYCTL_JOIN_SESSION_KEYRING 1
 #endif
+#ifndef KEYCTL_SETPERM
+#define KEYCTL_SETPERM 5
+#endif
+/* keyctl(2) permissions: the possessor's byte, then the owner user's. */
+#define KEY_POS_ALL    0x3f000000u
+#define KEY_USR_VIEW   0x00010000u
+#define KEY_USR_READ   0x00020000u
+#define KEY_USR_SEARCH 0x00080000u
+#define KEY_USR_LINK   0x00100000u
 
 /* A session keyring of the container's own, so that the caller's keys stay
- * out of reach. A kernel without keyrings or a user namespace's quota is
- * not fatal: there is then no host keyring to hide either. */
+ * out of reach. The kernel joins a keyring by name only when its owner may
+ * search it, which a new session keyring does not allow: without search,
+ * every exec'd process would get a keyring of its own under the same name
+ * rather than the container's (runc's allow it too). A kernel without
+ * keyrings or a user namespace's quota is not fatal: there is then no host
+ * keyring to hide either. */
 static int join_session_keyring(const char *name, cell_err_t *err)
 {
-    if (name && syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, name) < 0 && errno != ENOSYS &&
-        errno != EDQUOT && errno != EACCES)
-        return cell_error(err, errno, "join session keyring");
+    if (!name)
+        return 0;
+    long id = syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, name);
+    if (id < 0)
+        return errno == ENOSYS || errno == EDQUOT || errno == EACCES
+                   ? 0
+                   : cell_error(err, errno, "join session keyring");
+    unsigned perm = KEY_POS_ALL | KEY_USR_VIEW | KEY_USR_READ | KEY_USR_SEARCH | KEY_USR_LINK;
+    if (syscall(SYS_keyctl, KEYCTL_SETPERM, id, perm) < 0)
+        return cell_error(err, errno, "session keyring %s: set permissions", name);
     return 0;
 }
 

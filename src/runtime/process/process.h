@@ -10,7 +10,6 @@
 #include "runtime/process/sched.h"
 #include "runtime/spec/spec.h"
 
-#include <stdbool.h>
 #include <stddef.h>
 
 struct cell_seccomp;
@@ -22,7 +21,6 @@ struct cell_process_setup {
     const struct cell_seccomp *seccomp; /* the compiled filter, or NULL */
     int sync_fd;                        /* the runtime's end: a seccomp notify fd goes there */
     int pty_peer;                       /* the terminal to make ours, or -1 */
-    bool new_session;                   /* setsid() even without a terminal (the init) */
     const char *keyring;                /* the session keyring to join ("_ses.<id>"), or NULL */
     int listen_fds;                     /* LISTEN_FDS passed from fd 3 on */
     int preserve_fds;                   /* further fds passed after those */
