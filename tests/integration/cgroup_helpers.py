@@ -114,6 +114,22 @@ def quota_text(quota, period):
     return f"{quota} {period}" if V2 else str(quota)
 
 
+def set_frozen(cgroup_path, frozen):
+    """Freezes or thaws a cgroup from the host, behind the runtime's back."""
+    with open(cgroup_file(cgroup_path, "freezer"), "w") as f:
+        f.write(frozen_text() if frozen else thawed_text())
+
+
+def is_frozen(cgroup_path):
+    """Whether the kernel has finished freezing the cgroup: v1's
+    freezer.state passes through FREEZING, v2's cgroup.freeze says what was
+    asked and cgroup.events "frozen" what is done."""
+    if V2:
+        return keyed(read_file(os.path.join(cgroup_dir(cgroup_path), "cgroup.events")),
+                     "frozen") == 1
+    return read_file(cgroup_file(cgroup_path, "freezer")).strip() == "FROZEN"
+
+
 def frozen_text():
     return "1" if V2 else "FROZEN"
 

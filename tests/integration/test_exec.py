@@ -9,8 +9,9 @@ import threading
 
 import pytest
 
-from helpers import (CGROUP_ROOT, cgroup_hierarchies, pid_alive, read_file, reap, runtime_name,
-                     stays_false, wait_for)
+from cgroup_helpers import cgroup_hierarchy_dirs, is_frozen, set_frozen
+from helpers import (cgroup_hierarchies, pid_alive, read_file, reap, runtime_name, stays_false,
+                     wait_for)
 
 NAMESPACES = ("pid", "mnt", "net", "ipc", "uts", "cgroup")
 USERNS_MAP = [{"containerID": 0, "hostID": 100000, "size": 65536}]
@@ -67,9 +68,8 @@ def test_exec_runs_in_the_cgroup_of_the_container(rt, bundle, test_dir):
     pid = exec_detached(rt, b.cid, test_dir, "sleep", "300")
     try:
         assert read_file(f"/proc/{pid}/cgroup") == read_file(f"/proc/{init}/cgroup")
-        procs = read_file(os.path.join(CGROUP_ROOT, "pids", b.cgroups_path.lstrip("/"),
-                                       "cgroup.procs")).split()
-        assert str(pid) in procs
+        for d in cgroup_hierarchy_dirs(b.cgroups_path):
+            assert str(pid) in read_file(os.path.join(d, "cgroup.procs")).split(), d
     finally:
         cleanup(rt, b.cid)
 
@@ -305,11 +305,9 @@ def test_exec_in_a_paused_container_is_refused(rt, bundle, test_dir):
     """A frozen cgroup would freeze the new process at once: runc refuses
     unless --ignore-paused."""
     b, _ = running(rt, bundle)
-    state = os.path.join(CGROUP_ROOT, "freezer", b.cgroups_path.lstrip("/"), "freezer.state")
     try:
-        with open(state, "w") as f:
-            f.write("FROZEN")
-        wait_for(lambda: read_file(state).strip() == "FROZEN", what="freeze")
+        set_frozen(b.cgroups_path, True)
+        wait_for(lambda: is_frozen(b.cgroups_path), what="freeze")
         p = rt("exec", b.cid, "true")
         assert p.returncode != 0
         assert "paused" in p.stderr
@@ -320,13 +318,11 @@ def test_exec_in_a_paused_container_is_refused(rt, bundle, test_dir):
             rt("exec", "--ignore-paused", b.cid, "echo", "ran")))
         t.start()
         assert stays_false(lambda: done, 0.5)
-        with open(state, "w") as f:
-            f.write("THAWED")
+        set_frozen(b.cgroups_path, False)
         t.join(20)
         assert done and (done[0].returncode, done[0].stdout) == (0, "ran\n"), done
     finally:
-        with open(state, "w") as f:
-            f.write("THAWED")
+        set_frozen(b.cgroups_path, False)
         cleanup(rt, b.cid)
 
 
