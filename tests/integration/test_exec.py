@@ -9,7 +9,7 @@ import threading
 
 import pytest
 
-from cgroup_helpers import cgroup_hierarchy_dirs, is_frozen, set_frozen
+from cgroup_helpers import V2, cgroup_hierarchy_dirs, is_frozen, set_frozen
 from helpers import (cgroup_hierarchies, pid_alive, read_file, reap, runtime_name, stays_false,
                      wait_for)
 
@@ -355,8 +355,10 @@ def make_sub_cgroups(b, name):
         if os.path.isdir(d):
             os.mkdir(os.path.join(d, name))
             made.append(os.path.basename(h))
-            for f in ("cpuset.cpus", "cpuset.mems"):  # a v1 cpuset starts empty
-                if os.path.exists(os.path.join(d, f)):
+            # A v1 cpuset starts empty (v2's child has no cpuset files
+            # until its parent enables the controller for it).
+            for f in ("cpuset.cpus", "cpuset.mems"):
+                if os.path.exists(os.path.join(d, name, f)):
                     with open(os.path.join(d, name, f), "w") as out:
                         out.write(read_file(os.path.join(d, f)))
     return made
@@ -374,12 +376,35 @@ def test_exec_cgroup_runs_in_a_sub_cgroup(rt, bundle, test_dir):
         assert joined
         for c in joined:
             assert ours[c] == theirs[c] + "/sub", c
-        # "controller:path" moves only that controller's hierarchy
         pid_file = os.path.join(test_dir, "pids.pid")
-        rt.ok("exec", "-d", "--pid-file", pid_file, "--cgroup", "pids:sub", b.cid, "sleep", "300")
-        ours = cgroup_lines(int(read_file(pid_file)))
-        for c in joined:
-            assert ours[c] == theirs[c] + ("/sub" if c == "pids" else ""), c
+        p = rt("exec", "-d", "--pid-file", pid_file, "--cgroup", "pids:sub", b.cid,
+               "sleep", "300")
+        if V2:
+            # One hierarchy, no controller of its own: runc refuses a
+            # controller there ("unknown controller pids").
+            assert p.returncode != 0 and "pids" in p.stderr, p.stderr
+            assert not os.path.exists(pid_file)
+        else:
+            # "controller:path" moves only that controller's hierarchy
+            assert p.returncode == 0, p.stderr
+            ours = cgroup_lines(int(read_file(pid_file)))
+            for c in joined:
+                assert ours[c] == theirs[c] + ("/sub" if c == "pids" else ""), c
+    finally:
+        cleanup(rt, b.cid)
+
+
+@pytest.mark.parametrize("spec", ["nosuch:sub", "pids,nosuch:sub"])
+def test_exec_cgroup_naming_a_controller_the_container_lacks_is_refused(rt, bundle, spec):
+    """A sub-cgroup asked for in a hierarchy the container is not in cannot
+    be honoured: runc refuses ("unknown controller nosuch"), and the
+    process must not run in the container's own cgroup instead."""
+    b, _ = running(rt, bundle)
+    try:
+        make_sub_cgroups(b, "sub")
+        p = rt("exec", "--cgroup", spec, b.cid, "echo", "ran")
+        assert p.returncode != 0 and "ran" not in p.stdout
+        assert "nosuch" in p.stderr, p.stderr
     finally:
         cleanup(rt, b.cid)
 
