@@ -204,11 +204,13 @@ add_mod() { # $1: path relative to $moddir, as in modules.dep
 	for d in ${dep_of[$1]}; do add_mod "$d"; done
 	order+=("$1")
 }
-# ext4 asks for a crc32c driver at mount time (a soft dependency). loop,
-# when the kernel has it, gives the guest /dev/loop0..7 as a real host has
-# them (the security tests use one as a host block device); without it the
-# guest just has none.
-for want in virtio_pci 9pnet_virtio 9p overlay virtio_blk crc32c_generic ext4 optional:loop; do
+# ext4 asks for a crc32c driver at mount time (a soft dependency). loop
+# and fuse, when the kernel has them, give the guest /dev/loop0..7 and
+# /dev/fuse as a real host has them (the security tests use a loop device
+# as a host block device, the podman tests pass /dev/fuse through); without
+# them the guest just has none.
+for want in virtio_pci 9pnet_virtio 9p overlay virtio_blk crc32c_generic ext4 optional:loop \
+	optional:fuse; do
 	optional=
 	case $want in optional:*) want=${want#optional:}; optional=1 ;; esac
 	path=
