@@ -4,7 +4,7 @@
 #   make demo       build, then run one demo container with $(RUNTIME)
 #   make check      build, unit tests (meson/cmocka), integration tests (pytest),
 #                   then check-v2
-#   make check-v2   cgroup and lifecycle integration tests in a pure cgroup v2 VM
+#   make check-v2   the integration tests again in a VM with Debian 12's kernel and pure cgroup v2
 #   make check-systemd  the systemd cgroup driver's tests in a VM with systemd as PID 1
 #   make bench      build, then time `run` against crun and runc (bench/bench.sh)
 #   make fmt        clang-format the C sources
@@ -25,15 +25,16 @@ ITESTS := tests/integration
 # a bare name (runc) is looked up in PATH.
 RUNTIME_PATH = $(if $(findstring /,$(RUNTIME)),$(abspath $(RUNTIME)),$(shell command -v $(RUNTIME)))
 
-# The cgroup v2 stage: these integration tests again, inside a VM whose
-# kernel has a pure cgroup2 /sys/fs/cgroup (tests/vm/run-v2.sh, qemu TCG):
-# the cgroup tests, which read the layout and expect v2's files there, the
-# device rules (a BPF program on v2), run and state. About 1.5
-# minutes (the whole suite takes about 4 and its v1-only tests fail there).
-V2_TESTS := $(ITESTS)/test_cgroup_resources.py $(ITESTS)/test_cgroup_ops.py \
-	$(ITESTS)/test_cgroup_paths.py $(ITESTS)/test_devices.py \
-	$(ITESTS)/test_state.py $(ITESTS)/test_run.py
-V2_TIMEOUT ?= 400
+# The cgroup v2 stage: the whole integration suite again, inside a VM that
+# boots Debian 12's own kernel (6.1) with a pure cgroup2 /sys/fs/cgroup, as
+# Debian 12 hosts have it (tests/vm/run-v2.sh, qemu TCG). Every test reads
+# the host's layout; one that cannot apply there is skipped with its reason
+# (-rs prints them). --overlay makes the guest's root writable, as a real
+# host's is (skopeo keeps a blob-info cache under /var/lib/containers), and
+# throws the writes away. About 14 minutes on this 2-core machine when it
+# is otherwise idle; V2_TESTS picks a subset.
+V2_TESTS ?= $(ITESTS)
+V2_TIMEOUT ?= 1800
 # The systemd stage: tests/vm/run-v2.sh --systemd (systemd 252 as the guest's
 # PID 1, ~15 s to boot under TCG) runs the --systemd-cgroup tests, ~1 minute.
 SYSTEMD_TESTS := $(ITESTS)/test_cgroup_systemd.py
@@ -78,14 +79,14 @@ integration:
 		echo "integration: NOTE: no test files in $(ITESTS) yet, nothing run"; \
 		exit 0; \
 	fi; \
-	echo "CELL_RUNTIME=$(RUNTIME_PATH) $(PYTHON) -m pytest -q $(ITESTS)"; \
-	rc=0; CELL_RUNTIME='$(RUNTIME_PATH)' $(PYTHON) -m pytest -q $(ITESTS) || rc=$$?; \
+	echo "CELL_RUNTIME=$(RUNTIME_PATH) $(PYTHON) -m pytest -q -rs $(ITESTS)"; \
+	rc=0; CELL_RUNTIME='$(RUNTIME_PATH)' $(PYTHON) -m pytest -q -rs $(ITESTS) || rc=$$?; \
 	if [ $$rc = 5 ]; then echo "integration: FAILED: pytest collected no tests from $(ITESTS)"; fi; \
 	exit $$rc
 
 check-v2: all
-	tests/vm/run-v2.sh -t $(V2_TIMEOUT) -e CELL_RUNTIME='$(RUNTIME_PATH)' -- \
-		$(PYTHON) -m pytest -q $(V2_TESTS)
+	tests/vm/run-v2.sh --overlay -t $(V2_TIMEOUT) -e CELL_RUNTIME='$(RUNTIME_PATH)' -- \
+		$(PYTHON) -m pytest -q -rs $(V2_TESTS)
 
 check-systemd: all
 	tests/vm/run-v2.sh --systemd -t $(SYSTEMD_TIMEOUT) -e CELL_RUNTIME='$(RUNTIME_PATH)' -- \

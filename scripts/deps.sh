@@ -10,7 +10,10 @@ BUILD="make meson ninja-build gcc libc6-dev pkg-config libjansson-dev libseccomp
 # busybox rootfs, peer runtimes, and the tools the tests call; clang with
 # its fuzzer and sanitizer runtimes (libclang-rt-14-dev is only a
 # recommendation of clang, which --no-install-recommends leaves out).
-TEST="libcmocka-dev python3 python3-pytest busybox-static crun runc iproute2 procps util-linux docker-registry skopeo umoci apache2-utils podman python3-cryptography zstd containerd docker.io libcap2-bin clang libclang-rt-14-dev"
+# apparmor (apparmor_parser), as Debian installs it: on a kernel with AppArmor
+# on (the v2 stage's Debian 12 kernel) dockerd loads its docker-default
+# profile with it, and runs no container without it.
+TEST="libcmocka-dev python3 python3-pytest busybox-static crun runc iproute2 procps util-linux docker-registry skopeo umoci apache2-utils podman python3-cryptography zstd containerd docker.io libcap2-bin clang libclang-rt-14-dev apparmor"
 # A pure cgroup-v2 kernel booted under qemu by the cgroup v2 tests (cpio
 # packs its initramfs; systemd is the guest's PID 1 in the systemd stage).
 VM="qemu-system-x86 linux-image-amd64 cpio systemd"

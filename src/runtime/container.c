@@ -772,10 +772,13 @@ int cell_runtime_kill(const char *root, const char *id, int sig, bool all, cell_
     return r;
 }
 
-/* Waits until the init is gone or a zombie (our PID 1 may never reap it). */
+/* Waits until the init is gone or a zombie (our PID 1 may never reap it).
+ * A create killed before it recorded the init's pid left none to wait for
+ * (the status would stay "creating" to the end): the cgroup's rmdir waits
+ * for whatever the kill reached. */
 static void wait_stopped(int dirfd, const struct cell_state *st)
 {
-    for (int i = 0; i < 2000; i++) {
+    for (int i = 0; st->pid > 0 && i < 2000; i++) {
         if (cell_state_status(dirfd, st) == CELL_STATUS_STOPPED)
             return;
         waitpid(st->pid, NULL, WNOHANG);

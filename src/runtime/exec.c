@@ -350,7 +350,32 @@ static const char *sub_cgroup_for(const char *spec, const char *hier)
     return NULL;
 }
 
-static int check_sub_cgroup(const char *spec, cell_err_t *err)
+/* A controller no hierarchy of the container has would leave the process
+ * in the container's own cgroup instead of the one asked for: refused, as
+ * runc refuses it. On v2 that is every controller: its one hierarchy is
+ * named by the path alone. */
+static int check_sub_cgroup_controllers(const char *spec, const struct cell_cgroup *cg,
+                                        cell_err_t *err)
+{
+    const char *colon = strchr(spec, ':');
+    for (const char *t = spec; cg && colon && t < colon;) {
+        size_t len = strcspn(t, ",:");
+        bool found = false;
+        for (size_t i = 0; i < cg->n_hiers && !found; i++)
+            found = has_token(cg->hiers[i].name, t, len);
+        if (!found)
+            return cell_error(err, 0,
+                              "--cgroup \"%s\": the container has no cgroup hierarchy of "
+                              "controller \"%.*s\"%s",
+                              spec, (int)len, t,
+                              cg->layout == CELL_CGROUP_V2 ? " (cgroup v2: give the path alone)"
+                                                           : "");
+        t += len + 1;
+    }
+    return 0;
+}
+
+static int check_sub_cgroup(const char *spec, const struct cell_cgroup *cg, cell_err_t *err)
 {
     const char *path = sub_cgroup_for(spec, "");
     path = path ? path : strchr(spec, ':') + 1;
@@ -358,7 +383,7 @@ static int check_sub_cgroup(const char *spec, cell_err_t *err)
         if (!strncmp(p, "..", 2) && (p[2] == '/' || p[2] == '\0'))
             return cell_error(err, 0, "--cgroup \"%s\": must stay inside the container's cgroup",
                               spec);
-    return 0;
+    return check_sub_cgroup_controllers(spec, cg, err);
 }
 
 /* Still the host's root, before any namespace: the v1 permission check
@@ -615,7 +640,7 @@ static int start_process(struct exec_ctx *x, int *master, cell_err_t *err)
 static int check_process(const struct exec_ctx *x, cell_err_t *err)
 {
     int r = cell_lsm_check(x->spec, err);
-    if (r < 0 || (x->o->cgroup && (r = check_sub_cgroup(x->o->cgroup, err)) < 0))
+    if (r < 0 || (x->o->cgroup && (r = check_sub_cgroup(x->o->cgroup, x->cg, err)) < 0))
         return r;
     if (x->o->preserve_fds < 0)
         return cell_error(err, 0, "exec: --preserve-fds must not be negative");

@@ -30,18 +30,33 @@ FILES = {
     "pids.current": (("pids", "pids.current"), "pids.current"),
     "pids.events": (("pids", "pids.events"), "pids.events"),
     "cpu.quota": (("cpu", "cpu.cfs_quota_us"), "cpu.max"),
+    "cpu.shares": (("cpu", "cpu.shares"), "cpu.weight"),
+    "cpuset.cpus": (("cpuset", "cpuset.cpus"), "cpuset.cpus"),
     "procs": (("memory", "cgroup.procs"), "cgroup.procs"),
     "freezer": (("freezer", "freezer.state"), "cgroup.freeze"),
 }
 
 
+# The v1 controllers every container gets a directory in.
+V1_CONTROLLERS = ("memory", "pids", "cpu", "devices", "freezer")
+
+
+def cgroup_dir(cgroup_path, controller="memory"):
+    """The host directory of a cgroup path: in the v2 tree, or in
+    `controller`'s v1 hierarchy."""
+    rel = cgroup_path.lstrip("/")
+    return os.path.join(CGROUP_ROOT, rel) if V2 else os.path.join(CGROUP_ROOT, controller, rel)
+
+
+def cgroup_file(cgroup_path, what):
+    """The file of `what` in a cgroup (by its path) on the host."""
+    (controller, v1_name), v2_name = FILES[what]
+    return os.path.join(cgroup_dir(cgroup_path, controller), v2_name if V2 else v1_name)
+
+
 def host_path(bundle, what):
     """The file of `what` in the container's cgroup on the host."""
-    (controller, v1_name), v2_name = FILES[what]
-    rel = bundle.cgroups_path.lstrip("/")
-    if V2:
-        return os.path.join(CGROUP_ROOT, rel, v2_name)
-    return os.path.join(CGROUP_ROOT, controller, rel, v1_name)
+    return cgroup_file(bundle.cgroups_path, what)
 
 
 def inside_path(what):
@@ -52,6 +67,34 @@ def inside_path(what):
 
 def host_value(bundle, what):
     return read_file(host_path(bundle, what)).strip()
+
+
+def cgroups_of(pid):
+    """/proc/PID/cgroup as {controller: path}; v2's single line is under "",
+    so `cgroups_of(pid)[key] for key in checked_controllers()` reads either."""
+    out = {}
+    for line in read_file(f"/proc/{pid}/cgroup").splitlines():
+        _, controllers, path = line.split(":", 2)
+        for c in controllers.split(",") if controllers else [""]:
+            out[c] = path
+    return out
+
+
+def checked_controllers():
+    """The keys of cgroups_of() a container's cgroup shows up under."""
+    return [""] if V2 else list(V1_CONTROLLERS)
+
+
+def cgroup_hierarchy_dirs(cgroup_path):
+    """The directories of a cgroup path in every hierarchy a container
+    gets: the v2 tree's one, or one per v1 controller."""
+    return [cgroup_dir(cgroup_path, c) for c in (["memory"] if V2 else V1_CONTROLLERS)]
+
+
+def shares_text(shares):
+    """What the file of "cpu.shares" holds for OCI cpu.shares: v2's
+    cpu.weight maps 2..262144 onto 1..10000, as runc and crun do."""
+    return str(1 + (shares - 2) * 9999 // 262142) if V2 else str(shares)
 
 
 def cpu_usage_ns(bundle):
@@ -69,6 +112,22 @@ def cpu_usage_ns(bundle):
 def quota_text(quota, period):
     """What the quota file holds for a CFS quota and period."""
     return f"{quota} {period}" if V2 else str(quota)
+
+
+def set_frozen(cgroup_path, frozen):
+    """Freezes or thaws a cgroup from the host, behind the runtime's back."""
+    with open(cgroup_file(cgroup_path, "freezer"), "w") as f:
+        f.write(frozen_text() if frozen else thawed_text())
+
+
+def is_frozen(cgroup_path):
+    """Whether the kernel has finished freezing the cgroup: v1's
+    freezer.state passes through FREEZING, v2's cgroup.freeze says what was
+    asked and cgroup.events "frozen" what is done."""
+    if V2:
+        return keyed(read_file(os.path.join(cgroup_dir(cgroup_path), "cgroup.events")),
+                     "frozen") == 1
+    return read_file(cgroup_file(cgroup_path, "freezer")).strip() == "FROZEN"
 
 
 def frozen_text():

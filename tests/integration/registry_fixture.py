@@ -294,7 +294,9 @@ class TokenServer:
         self.port = free_port()
         self.realm = f"http://127.0.0.1:{self.port}/token"
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), self._handler())
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        # shutdown() waits up to a poll interval (0.5 s by default)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,),
+                                       daemon=True)
 
     def start(self):
         self.thread.start()

@@ -1,44 +1,39 @@
-"""Cgroups on this v1 hybrid host: linux.cgroupsPath and a few resources,
-seen from the host and from inside; removal on delete (config-linux.md
-"Control groups", "Memory", "CPU", "PIDS")."""
+"""Cgroups on whatever layout the host has (v1 hybrid here, pure v2 in
+tests/vm/run-v2.sh): linux.cgroupsPath and a few resources, seen from the
+host and from inside; removal on delete (config-linux.md "Control groups",
+"Memory", "CPU", "PIDS")."""
 
 import os
 import signal
 
 import pytest
 
-from helpers import (CGROUP_PARENT, cgroup_hierarchies, cgroup_v1_dir, find_cgroup_dirs,
-                     pid_alive, read_file, wait_for)
+from cgroup_helpers import (V2, cgroup_dir, cgroup_hierarchy_dirs, cgroups_of, checked_controllers,
+                            host_path, host_value, inside_path, quota_text, shares_text)
+from helpers import (CGROUP_PARENT, cgroup_hierarchies, find_cgroup_dirs, pid_alive, read_file,
+                     wait_for)
 
 MiB = 1 << 20
-V1_CONTROLLERS = ("memory", "pids", "cpu", "devices", "freezer")
-
-
-def host_value(controller, b, name):
-    return read_file(os.path.join(cgroup_v1_dir(controller, b.cgroups_path), name)).strip()
 
 
 def test_container_process_is_in_the_configured_cgroup(rt, bundle):
     b = bundle("sleep", "1000")
     pid = rt.create_running(b)
-    lines = read_file(f"/proc/{pid}/cgroup").splitlines()
-    paths = {ctrl: path for _, ctrls, path in (line.split(":", 2) for line in lines)
-             for ctrl in ctrls.split(",")}
-    for ctrl in V1_CONTROLLERS:
+    paths = cgroups_of(pid)
+    for ctrl in checked_controllers():
         assert paths[ctrl] == b.cgroups_path, ctrl
-    for ctrl in V1_CONTROLLERS:
-        procs = read_file(os.path.join(cgroup_v1_dir(ctrl, b.cgroups_path), "cgroup.procs"))
-        assert str(pid) in procs.split(), ctrl
+    for d in cgroup_hierarchy_dirs(b.cgroups_path):
+        assert str(pid) in read_file(os.path.join(d, "cgroup.procs")).split(), d
     rt.delete(b.cid, force=True)
 
 
 def test_memory_limit_is_written_and_visible_inside(rt, bundle, hostdir):
-    b = bundle("sh", "-c", "cat /sys/fs/cgroup/memory/memory.limit_in_bytes > /out/limit")
+    b = bundle("sh", "-c", f"cat {inside_path('memory.limit')} > /out/limit")
     b.bind(hostdir("out"), "/out")
     out = b.config["mounts"][-1]["source"]
     b.linux["resources"]["memory"] = {"limit": 64 * MiB}
     rt.create(b)
-    assert host_value("memory", b, "memory.limit_in_bytes") == str(64 * MiB)
+    assert host_value(b, "memory.limit") == str(64 * MiB)
     rt.start(b.cid)
     rt.wait_status(b.cid, "stopped")
     assert read_file(os.path.join(out, "limit")) == f"{64 * MiB}\n"
@@ -57,7 +52,7 @@ def test_pids_limit_is_written(rt, bundle):
     b = bundle("true")
     b.linux["resources"]["pids"] = {"limit": 32}
     rt.create(b)
-    assert host_value("pids", b, "pids.max") == "32"
+    assert host_value(b, "pids.max") == "32"
     rt.delete(b.cid, force=True)
 
 
@@ -77,8 +72,8 @@ def test_pids_limit_stops_forks(rt, bundle, hostdir):
     wait_for(lambda: read_file(os.path.join(out, "loop")) if os.path.exists(
         os.path.join(out, "loop")) else "", what="the fork loop to end")
     assert read_file(os.path.join(out, "loop")) != "0\n"
-    assert host_value("pids", b, "pids.max") == "5"
-    assert host_value("pids", b, "pids.current") == "4"
+    assert host_value(b, "pids.max") == "5"
+    assert host_value(b, "pids.current") == "4"
     assert pid_alive(pid)
     rt.delete(b.cid, force=True)
 
@@ -87,9 +82,12 @@ def test_cpu_quota_period_and_shares_are_written(rt, bundle):
     b = bundle("true")
     b.linux["resources"]["cpu"] = {"quota": 50000, "period": 100000, "shares": 512}
     rt.create(b)
-    assert host_value("cpu", b, "cpu.cfs_quota_us") == "50000"
-    assert host_value("cpu", b, "cpu.cfs_period_us") == "100000"
-    assert host_value("cpu", b, "cpu.shares") == "512"
+    # v1: cpu.cfs_quota_us and cpu.cfs_period_us; v2: both in cpu.max
+    assert host_value(b, "cpu.quota") == quota_text(50000, 100000)
+    if not V2:
+        period = os.path.join(os.path.dirname(host_path(b, "cpu.quota")), "cpu.cfs_period_us")
+        assert read_file(period).strip() == "100000"
+    assert host_value(b, "cpu.shares") == shares_text(512)
     rt.delete(b.cid, force=True)
 
 
@@ -128,7 +126,7 @@ def test_cgroup_of_a_created_container_is_removed_by_delete_force(rt, bundle):
     b = bundle("true")
     b.linux["resources"]["memory"] = {"limit": 64 * MiB}
     rt.create(b)
-    assert os.path.isdir(cgroup_v1_dir("memory", b.cgroups_path))
+    assert os.path.isdir(cgroup_dir(b.cgroups_path))
     rt.delete(b.cid, force=True)
     assert find_cgroup_dirs(b.cid) == []
 
@@ -139,8 +137,8 @@ def test_default_cgroup_path_is_cell_slash_id(rt, bundle):
     b = bundle("sleep", "1000")
     del b.linux["cgroupsPath"]
     pid = rt.create_running(b)
-    assert os.path.isdir(cgroup_v1_dir("memory", f"/cell/{b.cid}"))
-    assert f":/cell/{b.cid}\n" in read_file(f"/proc/{pid}/cgroup")
+    assert os.path.isdir(cgroup_dir(f"/cell/{b.cid}"))
+    assert all(cgroups_of(pid)[c] == f"/cell/{b.cid}" for c in checked_controllers())
     rt.delete(b.cid, force=True)
     for h in cgroup_hierarchies():
         assert not os.path.exists(os.path.join(h, "cell", b.cid))
@@ -151,7 +149,7 @@ def test_relative_cgroup_path_is_under_cell(rt, bundle):
     b = bundle("sleep", "1000")
     b.linux["cgroupsPath"] = f"{CGROUP_PARENT.lstrip('/')}/{b.cid}"
     rt.create(b)
-    assert os.path.isdir(cgroup_v1_dir("memory", f"/cell{CGROUP_PARENT}/{b.cid}"))
+    assert os.path.isdir(cgroup_dir(f"/cell{CGROUP_PARENT}/{b.cid}"))
     rt.delete(b.cid, force=True)
     assert find_cgroup_dirs(b.cid) == []
     for h in cgroup_hierarchies():
@@ -167,8 +165,8 @@ def test_cgroups_of_two_containers_are_separate(rt, bundle):
     two.linux["resources"]["memory"] = {"limit": 48 * MiB}
     rt.create(one)
     rt.create(two)
-    assert host_value("memory", one, "memory.limit_in_bytes") == str(32 * MiB)
-    assert host_value("memory", two, "memory.limit_in_bytes") == str(48 * MiB)
+    assert host_value(one, "memory.limit") == str(32 * MiB)
+    assert host_value(two, "memory.limit") == str(48 * MiB)
     rt.delete(one.cid, force=True)
     assert find_cgroup_dirs(one.cid) == []
     assert find_cgroup_dirs(two.cid)

@@ -13,10 +13,18 @@ import signal
 import subprocess
 import time
 
+from cgroup_helpers import V2, cgroup_file, frozen_text, thawed_text
 from clients_fixture import (cgroup_subtree, containerd, containerd_env, each,  # noqa: F401
                              same, state_entries)
 from helpers import (LOOPBACK_PROBE, LOOPBACK_UP, pid_alive, processes_mentioning, read_file,
                      stays_false, wait_for)
+
+# What `ctr task metrics` calls the memory limit and two usage counters
+# (containerd prints its v1 or its v2 metrics, by the host's layout).
+METRIC = ({"limit": "memory.usage_limit", "cpu": "cpu.usage_usec", "memory": "memory.usage"}
+          if V2 else
+          {"limit": "memory.limit_in_bytes", "cpu": "cpuacct.usage",
+           "memory": "memory.usage_in_bytes"})
 
 # Reports the signals it gets: USR1 is logged, TERM ends it with status 3.
 TRAPPER = ("trap 'echo got USR1' USR1; trap 'echo got TERM; exit 3' TERM; echo started; "
@@ -149,8 +157,7 @@ def test_task_pause_and_resume(containerd, request):
         cid = cid_for(request, rt)
         with Detached(containerd, rt, cid) as c:
             pid = int(containerd.ok("task", "ls").stdout.split(cid)[1].split()[0])
-            freezer = os.path.join("/sys/fs/cgroup/freezer",
-                                   containerd.cgroup_parent.lstrip("/"), cid, "freezer.state")
+            freezer = cgroup_file(f"{containerd.cgroup_parent}/{cid}", "freezer")
             containerd.ok("task", "pause", cid)
             paused = tasks(containerd)[cid], read_file(freezer).strip()
             # A signal sent while frozen is handled after the thaw.
@@ -159,7 +166,8 @@ def test_task_pause_and_resume(containerd, request):
             c.wait_output("got USR1")
             resumed = tasks(containerd)[cid], read_file(freezer).strip(), pid_alive(pid)
         return paused, resumed
-    assert same(each(run), "pause/resume") == (("PAUSED", "FROZEN"), ("RUNNING", "THAWED", True))
+    assert same(each(run), "pause/resume") == (("PAUSED", frozen_text()),
+                                               ("RUNNING", thawed_text(), True))
 
 
 def test_task_metrics_and_ps(containerd, request):
@@ -173,16 +181,15 @@ def test_task_metrics_and_ps(containerd, request):
                      what="sh and its sleep")
             out = containerd.ok("task", "metrics", c.cid).stdout
             ps = containerd.ok("task", "ps", c.cid).stdout.splitlines()
-            limit = read_file(os.path.join("/sys/fs/cgroup/memory",
-                                           containerd.cgroup_parent.lstrip("/"), cid,
-                                           "memory.limit_in_bytes")).strip()
+            limit = read_file(cgroup_file(f"{containerd.cgroup_parent}/{cid}",
+                                          "memory.limit")).strip()
         metrics = dict(line.split(None, 1) for line in out.split("\n\n")[1].splitlines()[1:])
-        return ({k: metrics[k].strip() for k in ("memory.limit_in_bytes", "pids.current")},
+        return ({k: metrics[k].strip() for k in (METRIC["limit"], "pids.current")},
                 limit, sorted(metrics), ps[0].split(), len(ps))
     values, limit, names, ps_header, ps_lines = same(each(run), "metrics")
-    assert values == {"memory.limit_in_bytes": str(64 << 20), "pids.current": "2"}
+    assert values == {METRIC["limit"]: str(64 << 20), "pids.current": "2"}
     assert limit == str(64 << 20)
-    assert "cpuacct.usage" in names and "memory.usage_in_bytes" in names
+    assert METRIC["cpu"] in names and METRIC["memory"] in names
     assert ps_header == ["PID", "INFO"] and ps_lines == 3
 
 

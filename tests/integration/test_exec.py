@@ -9,7 +9,8 @@ import threading
 
 import pytest
 
-from helpers import (CGROUP_ROOT, cgroup_hierarchies, pid_alive, read_file, runtime_name,
+from cgroup_helpers import V2, cgroup_hierarchy_dirs, is_frozen, set_frozen
+from helpers import (cgroup_hierarchies, pid_alive, read_file, reap, runtime_name,
                      stays_false, wait_for)
 from helpers import kill_and_delete as cleanup
 
@@ -53,9 +54,8 @@ def test_exec_runs_in_the_cgroup_of_the_container(rt, bundle, test_dir):
     pid = exec_detached(rt, b.cid, test_dir, "sleep", "300")
     try:
         assert read_file(f"/proc/{pid}/cgroup") == read_file(f"/proc/{init}/cgroup")
-        procs = read_file(os.path.join(CGROUP_ROOT, "pids", b.cgroups_path.lstrip("/"),
-                                       "cgroup.procs")).split()
-        assert str(pid) in procs
+        for d in cgroup_hierarchy_dirs(b.cgroups_path):
+            assert str(pid) in read_file(os.path.join(d, "cgroup.procs")).split(), d
     finally:
         cleanup(rt, b.cid)
 
@@ -291,11 +291,9 @@ def test_exec_in_a_paused_container_is_refused(rt, bundle, test_dir):
     """A frozen cgroup would freeze the new process at once: runc refuses
     unless --ignore-paused."""
     b, _ = running(rt, bundle)
-    state = os.path.join(CGROUP_ROOT, "freezer", b.cgroups_path.lstrip("/"), "freezer.state")
     try:
-        with open(state, "w") as f:
-            f.write("FROZEN")
-        wait_for(lambda: read_file(state).strip() == "FROZEN", what="freeze")
+        set_frozen(b.cgroups_path, True)
+        wait_for(lambda: is_frozen(b.cgroups_path), what="freeze")
         p = rt("exec", b.cid, "true")
         assert p.returncode != 0
         assert "paused" in p.stderr
@@ -306,13 +304,11 @@ def test_exec_in_a_paused_container_is_refused(rt, bundle, test_dir):
             rt("exec", "--ignore-paused", b.cid, "echo", "ran")))
         t.start()
         assert stays_false(lambda: done, 0.5)
-        with open(state, "w") as f:
-            f.write("THAWED")
+        set_frozen(b.cgroups_path, False)
         t.join(20)
         assert done and (done[0].returncode, done[0].stdout) == (0, "ran\n"), done
     finally:
-        with open(state, "w") as f:
-            f.write("THAWED")
+        set_frozen(b.cgroups_path, False)
         cleanup(rt, b.cid)
 
 
@@ -345,8 +341,10 @@ def make_sub_cgroups(b, name):
         if os.path.isdir(d):
             os.mkdir(os.path.join(d, name))
             made.append(os.path.basename(h))
-            for f in ("cpuset.cpus", "cpuset.mems"):  # a v1 cpuset starts empty
-                if os.path.exists(os.path.join(d, f)):
+            # A v1 cpuset starts empty (v2's child has no cpuset files
+            # until its parent enables the controller for it).
+            for f in ("cpuset.cpus", "cpuset.mems"):
+                if os.path.exists(os.path.join(d, name, f)):
                     with open(os.path.join(d, name, f), "w") as out:
                         out.write(read_file(os.path.join(d, f)))
     return made
@@ -364,12 +362,35 @@ def test_exec_cgroup_runs_in_a_sub_cgroup(rt, bundle, test_dir):
         assert joined
         for c in joined:
             assert ours[c] == theirs[c] + "/sub", c
-        # "controller:path" moves only that controller's hierarchy
         pid_file = os.path.join(test_dir, "pids.pid")
-        rt.ok("exec", "-d", "--pid-file", pid_file, "--cgroup", "pids:sub", b.cid, "sleep", "300")
-        ours = cgroup_lines(int(read_file(pid_file)))
-        for c in joined:
-            assert ours[c] == theirs[c] + ("/sub" if c == "pids" else ""), c
+        p = rt("exec", "-d", "--pid-file", pid_file, "--cgroup", "pids:sub", b.cid,
+               "sleep", "300")
+        if V2:
+            # One hierarchy, no controller of its own: runc refuses a
+            # controller there ("unknown controller pids").
+            assert p.returncode != 0 and "pids" in p.stderr, p.stderr
+            assert not os.path.exists(pid_file)
+        else:
+            # "controller:path" moves only that controller's hierarchy
+            assert p.returncode == 0, p.stderr
+            ours = cgroup_lines(int(read_file(pid_file)))
+            for c in joined:
+                assert ours[c] == theirs[c] + ("/sub" if c == "pids" else ""), c
+    finally:
+        cleanup(rt, b.cid)
+
+
+@pytest.mark.parametrize("spec", ["nosuch:sub", "pids,nosuch:sub"])
+def test_exec_cgroup_naming_a_controller_the_container_lacks_is_refused(rt, bundle, spec):
+    """A sub-cgroup asked for in a hierarchy the container is not in cannot
+    be honoured: runc refuses ("unknown controller nosuch"), and the
+    process must not run in the container's own cgroup instead."""
+    b, _ = running(rt, bundle)
+    try:
+        make_sub_cgroups(b, "sub")
+        p = rt("exec", "--cgroup", spec, b.cid, "echo", "ran")
+        assert p.returncode != 0 and "ran" not in p.stdout
+        assert "nosuch" in p.stderr, p.stderr
     finally:
         cleanup(rt, b.cid)
 

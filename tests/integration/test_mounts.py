@@ -7,6 +7,7 @@ import subprocess
 
 import pytest
 
+from cgroup_helpers import inside_path
 from helpers import add_caps, mounts_mentioning, read_file, wait_for
 
 
@@ -264,15 +265,19 @@ def test_control_sysfs_mounted_rw_is_writable(rt, bundle):
 
 
 def test_cgroup_mount_is_read_only(rt, bundle):
-    b = bundle().sh("mkdir /sys/fs/cgroup/memory/x 2>/dev/null && echo made || echo denied")
-    assert run_ok(rt, b) == "denied\n"
+    """mkdir in the container's own cgroup (the memory hierarchy on v1, the
+    tree on v2), which exists: only the read-only mount refuses it."""
+    own = os.path.dirname(inside_path("memory.limit"))
+    b = bundle().sh(f"test -d {own} && echo there; "
+                    f"mkdir {own}/x 2>/dev/null && echo made || echo denied")
+    assert run_ok(rt, b) == "there\ndenied\n"
 
 
 @pytest.mark.parametrize("cgroupns", [True, False], ids=["cgroupns", "no-cgroupns"])
 def test_cgroup_mount_shows_the_containers_own_memory_limit(rt, bundle, cgroupns):
-    """On a v1 host the container's /sys/fs/cgroup/memory is its own cgroup,
-    with or without a cgroup namespace."""
-    b = bundle("cat", "/sys/fs/cgroup/memory/memory.limit_in_bytes")
+    """The container's /sys/fs/cgroup (its memory hierarchy on v1) is its
+    own cgroup, with or without a cgroup namespace."""
+    b = bundle("cat", inside_path("memory.limit"))
     if not cgroupns:
         b.without_namespace("cgroup")
     b.linux["resources"]["memory"] = {"limit": 64 << 20}

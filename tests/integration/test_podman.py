@@ -14,6 +14,8 @@ import os
 
 import pytest
 
+from cgroup_helpers import (cgroup_dir, cgroup_file, frozen_text, inside_path, shares_text,
+                            thawed_text)
 from clients_fixture import IMAGE, each, podman, podman_env, same  # noqa: F401 (fixtures)
 from helpers import LOOPBACK_PROBE, LOOPBACK_UP, pid_alive, read_file, wait_for
 
@@ -28,9 +30,10 @@ def name_for(request, rt):
     return f"{base}-{rt}"
 
 
-def host_cgroup_file(podman, cid, controller, name):
-    return os.path.join("/sys/fs/cgroup", controller, podman.cgroup_parent.lstrip("/"),
-                        f"libpod-{cid}", name)
+def container_cgroup(podman, cid):
+    """The cgroup podman's cgroupfs manager asks for: libpod-ID under the
+    parent, on either layout."""
+    return f"{podman.cgroup_parent}/libpod-{cid}"
 
 
 def test_run_prints_output_and_returns_the_exit_status(podman):
@@ -82,10 +85,10 @@ def test_run_with_a_terminal(podman):
 def test_memory_and_pids_limits(podman):
     """--memory and --pids-limit: the values in the container's cgroup, seen
     from inside and enforced: a fork beyond the pid limit fails."""
-    script = ("cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max; "
+    script = (f"cat {inside_path('memory.limit')} {inside_path('pids.max')}; "
               # A fork fails at the limit and ends the subshell (status 2).
               "(for i in $(seq 10); do sleep 5 & done) 2>/dev/null || echo fork-failed; "
-              "test $(cat /sys/fs/cgroup/pids/pids.current) -le 5 && echo within")
+              f"test $(cat {inside_path('pids.current')}) -le 5 && echo within")
     got = each(lambda rt: podman.run(rt, "--rm", "--memory", "32m", "--pids-limit", "5",
                                      IMAGE, "sh", "-c", script))
     r = same({rt: (p.returncode, p.stdout) for rt, p in got.items()}, "limits")
@@ -177,7 +180,7 @@ def test_pause_and_unpause(podman, request):
     def run(rt):
         name = name_for(request, rt)
         cid = start_trapper(podman, rt, name)
-        freezer = host_cgroup_file(podman, cid, "freezer", "freezer.state")
+        freezer = cgroup_file(container_cgroup(podman, cid), "freezer")
         try:
             podman.ok(rt, "pause", name)
             paused = (podman.inspect(rt, name, "{{.State.Status}}"), read_file(freezer).strip(),
@@ -193,8 +196,8 @@ def test_pause_and_unpause(podman, request):
             podman(rt, "rm", "-f", "-t", "0", name)
         return paused, thawed
     paused, thawed = same(each(run), "pause/unpause")
-    assert paused == ("paused", "FROZEN", "Paused")
-    assert thawed == ("running", "THAWED", "alive\n")
+    assert paused == ("paused", frozen_text(), "Paused")
+    assert thawed == ("running", thawed_text(), "alive\n")
 
 
 def test_kill_and_stop(podman, request):
@@ -235,7 +238,7 @@ def test_rm_force_of_a_running_container_leaves_nothing(podman, request):
         pid = int(podman.inspect(rt, name, "{{.State.Pid}}"))
         podman.ok(rt, "rm", "-f", "-t", "0", name)
         wait_for(lambda: not pid_alive(pid), 5, what="the container's init to die")
-        return (os.path.exists(os.path.dirname(host_cgroup_file(podman, cid, "pids", "x"))),
+        return (os.path.exists(cgroup_dir(container_cgroup(podman, cid), "pids")),
                 podman.containers_in(rt))
     assert same(each(run), "rm -f") == (False, [])
 
@@ -246,18 +249,19 @@ def test_update_changes_the_limits_of_a_running_container(podman, request):
     def run(rt):
         name = name_for(request, rt)
         cid = start_trapper(podman, rt, name, "--memory", "64m", "--cpu-shares", "256")
-        files = (("memory", "memory.limit_in_bytes"), ("cpu", "cpu.shares"))
+        files = [cgroup_file(container_cgroup(podman, cid), w) for w in ("memory.limit",
+                                                                         "cpu.shares")]
         try:
-            before = [read_file(host_cgroup_file(podman, cid, c, f)).strip() for c, f in files]
+            before = [read_file(f).strip() for f in files]
             p = podman(rt, "update", "--memory", "128m", "--cpu-shares", "512", name)
-            after = [read_file(host_cgroup_file(podman, cid, c, f)).strip() for c, f in files]
+            after = [read_file(f).strip() for f in files]
         finally:
             podman(rt, "rm", "-f", "-t", "0", name)
         return p.returncode, before, after
     rc, before, after = same(each(run), "update")
     assert rc == 0
-    assert before == [str(64 << 20), "256"]
-    assert after == [str(128 << 20), "512"]
+    assert before == [str(64 << 20), shares_text(256)]
+    assert after == [str(128 << 20), shares_text(512)]
 
 
 def test_create_init_start_attach(podman, request):
@@ -295,8 +299,9 @@ OPTIONS = {
                 "grep Cap /proc/self/status; cat /proc/sys/net/ipv4/ip_forward; "
                 "ls -l /dev/fuse | awk '{print $1, $5, $6}'; "
                 "df -k /dev/shm | tail -1 | awk '{print $2}'; ulimit -n; ulimit -u; "
-                "cat /proc/self/oom_score_adj; cd /sys/fs/cgroup; "
-                "cat cpu/cpu.cfs_quota_us cpu/cpu.shares cpuset/cpuset.cpus"),
+                "cat /proc/self/oom_score_adj; "
+                f"cat {inside_path('cpu.quota')} {inside_path('cpu.shares')} "
+                f"{inside_path('cpuset.cpus')}"),
     # /dev/core -> /proc/kcore: crun (and cell) make it always, runc only when
     # the host has /proc/kcore; left out so that the view holds under runc too
     "privileged": (["--privileged"],

@@ -46,7 +46,8 @@ class MockRegistry:
 
     def start(self):
         for s in self.servers:
-            threading.Thread(target=s.serve_forever, daemon=True).start()
+            # shutdown() waits up to a poll interval (0.5 s by default)
+            threading.Thread(target=s.serve_forever, args=(0.05,), daemon=True).start()
         return self
 
     def stop(self):
@@ -151,12 +152,19 @@ class MockRegistry:
         return Handler
 
 
-@pytest.fixture
-def mock(test_dir, rootfs):
-    lay = Layout(os.path.join(test_dir, "mock-layout"))
-    layers = [layer([], base=rootfs)] + [
+@pytest.fixture(scope="module")
+def mock_layers(rootfs):
+    """The mock image's layer tars: the rootfs and three 512 KiB random
+    blobs, made once for the module (tarring them costs seconds under TCG);
+    each test still gets its own layout, server and store."""
+    return [layer([], base=rootfs)] + [
         layer([("file", f"blob{i}", os.urandom(512 << 10))]) for i in range(3)]
-    desc = lay.image(layers)
+
+
+@pytest.fixture
+def mock(test_dir, mock_layers):
+    lay = Layout(os.path.join(test_dir, "mock-layout"))
+    desc = lay.image(mock_layers)
     lay.tag("1", desc)
     m = MockRegistry(lay).start()
     m.desc, m.layers, m.name = desc, lay.last_layers, f"{m.host}/mock/img:1"

@@ -110,6 +110,8 @@ def test_module_load_is_refused(rt, bundle):
 def host_block_device():
     """(major, minor) of a host block device the host itself can open (this
     sandbox refuses even its root to open its real disk): /dev/loop0."""
+    if not os.path.exists("/dev/loop0"):
+        pytest.skip("no /dev/loop0 on this host (the loop module is not loaded)")
     st = os.stat("/dev/loop0")
     return os.major(st.st_rdev), os.minor(st.st_rdev)
 

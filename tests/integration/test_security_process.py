@@ -5,12 +5,13 @@ config-linux.md "Personality")."""
 
 import json
 import os
+import secrets
 import shutil
 import subprocess
 
 import pytest
 
-from helpers import proc_status_field
+from helpers import proc_status_field, runtime_is_peer
 
 CAP = {"CAP_CHOWN": 0, "CAP_KILL": 5, "CAP_SETUID": 7, "CAP_NET_BIND_SERVICE": 10,
        "CAP_NET_RAW": 13, "CAP_SYS_CHROOT": 18, "CAP_AUDIT_WRITE": 29}
@@ -116,14 +117,21 @@ def test_no_new_privileges_blocks_file_capability_gain(rt, bundle):
     assert case(False) == mask("CAP_NET_RAW")
 
 
-# -- LSMs: this host has neither AppArmor nor SELinux -------------------------
+# -- LSMs: this host has neither; Debian 12's kernel has AppArmor ------------
 
 def host_has_apparmor():
+    """AppArmor is active: its module parameter says Y (securityfs, where
+    /sys/kernel/security/apparmor would say it too, is not mounted in
+    every mount namespace)."""
     try:
         with open("/sys/module/apparmor/parameters/enabled") as f:
             return f.read().startswith("Y")
     except OSError:
         return False
+
+
+def host_has_selinux():
+    return os.path.exists("/sys/fs/selinux/enforce")
 
 
 LSM_FIELDS = pytest.mark.parametrize("field,where", [
@@ -132,9 +140,9 @@ LSM_FIELDS = pytest.mark.parametrize("field,where", [
 
 def run_with_a_label_the_host_cannot_apply(rt, bundle, field, where):
     if field == "apparmorProfile" and host_has_apparmor():
-        pytest.fail("this test expects a host without AppArmor")
-    if field != "apparmorProfile" and os.path.exists("/sys/fs/selinux/enforce"):
-        pytest.fail("this test expects a host without SELinux")
+        pytest.skip("AppArmor is enabled on this host (see the not-loaded profile test)")
+    if field != "apparmorProfile" and host_has_selinux():
+        pytest.skip("SELinux is enabled on this host")
     b = bundle("true")
     b.config[where][field] = "system_u:system_r:container_t:s0" if field != "apparmorProfile" \
         else "cell-default"
@@ -158,14 +166,31 @@ def test_lsm_label_refusal_names_the_field(rt, bundle, field, where):
     assert field in err and "not enabled" in err, err
 
 
+def test_apparmor_profile_that_is_not_loaded_is_refused(rt, bundle):
+    """With AppArmor on, a profile the host has not loaded cannot confine
+    the process: the run fails (the kernel refuses the exec label) and no
+    container is left, rather than the process running unconfined."""
+    if not host_has_apparmor():
+        pytest.skip("AppArmor is not enabled on this host (see the without-the-LSM test)")
+    profile = f"cell-test-not-loaded-{secrets.token_hex(4)}"
+    b = bundle("true")
+    b.process["apparmorProfile"] = profile
+    p = rt("run", "--bundle", b, b.cid)
+    assert p.returncode != 0
+    assert "apparmor" in p.stderr.lower(), p.stderr
+    if not runtime_is_peer():
+        assert "process.apparmorProfile" in p.stderr and profile in p.stderr, p.stderr
+    assert rt("state", b.cid).returncode != 0
+
+
 # runc 1.1 passes context="..." to every labelled mount, and a kernel
 # without SELinux refuses the /dev tmpfs with EINVAL; crun leaves it out.
 @pytest.mark.cell_only
 def test_mount_label_without_selinux_is_ignored(rt, bundle):
     """linux.mountLabel only labels files; without SELinux there is nothing
     to label, and the container runs (as with crun)."""
-    if os.path.exists("/sys/fs/selinux/enforce"):
-        pytest.fail("this test expects a host without SELinux")
+    if host_has_selinux():
+        pytest.skip("SELinux is enabled on this host")
     b = bundle("sh", "-c", "grep -c context= /proc/self/mountinfo; true")
     b.linux["mountLabel"] = "system_u:object_r:container_file_t:s0:c1,c2"
     p = rt.run(b)

@@ -204,8 +204,15 @@ add_mod() { # $1: path relative to $moddir, as in modules.dep
 	for d in ${dep_of[$1]}; do add_mod "$d"; done
 	order+=("$1")
 }
-# ext4 asks for a crc32c driver at mount time (a soft dependency).
-for want in virtio_pci 9pnet_virtio 9p overlay virtio_blk crc32c_generic ext4; do
+# ext4 asks for a crc32c driver at mount time (a soft dependency). loop
+# and fuse, when the kernel has them, give the guest /dev/loop0..7 and
+# /dev/fuse as a real host has them (the security tests use a loop device
+# as a host block device, the podman tests pass /dev/fuse through); without
+# them the guest just has none.
+for want in virtio_pci 9pnet_virtio 9p overlay virtio_blk crc32c_generic ext4 optional:loop \
+	optional:fuse; do
+	optional=
+	case $want in optional:*) want=${want#optional:}; optional=1 ;; esac
 	path=
 	for m in "${!dep_of[@]}"; do
 		case ${m##*/} in "$want.ko"|"$want.ko.xz"|"$want.ko.zst"|"$want.ko.gz") path=$m; break ;; esac
@@ -213,6 +220,7 @@ for want in virtio_pci 9pnet_virtio 9p overlay virtio_blk crc32c_generic ext4; d
 	if [ -z "$path" ]; then
 		# built into the kernel?
 		grep -q "/$want.ko" "$moddir/modules.builtin" 2>/dev/null && continue
+		[ -n "$optional" ] && continue
 		die "module $want not found in $moddir"
 	fi
 	add_mod "$path"
@@ -328,6 +336,9 @@ if [ -n "$KEEP" ]; then
 fi
 mount -t proc -o nosuid,nodev,noexec proc "$R/proc" || fail "proc"
 mount -t sysfs -o nosuid,nodev,noexec sysfs "$R/sys" || fail "sysfs"
+# securityfs, as systemd mounts it on a real host: it says which LSMs are
+# active (/sys/kernel/security/lsm, .../apparmor), as runtimes read it.
+mount -t securityfs -o nosuid,nodev,noexec securityfs "$R/sys/kernel/security" 2>/dev/null
 # With --systemd, systemd mounts its own layout (v2, or hybrid with
 # CELL_VM_SYSTEMD_ARGS=systemd.unified_cgroup_hierarchy=0: systemd sees the
 # 9p root's /.dockerenv, thinks it is in a container and reads its own
