@@ -15,8 +15,9 @@ BUILD="make meson ninja-build gcc libc6-dev pkg-config libjansson-dev libseccomp
 # profile with it, and runs no container without it.
 TEST="libcmocka-dev python3 python3-pytest busybox-static crun runc iproute2 procps util-linux docker-registry skopeo umoci apache2-utils podman python3-cryptography zstd containerd docker.io libcap2-bin clang libclang-rt-14-dev apparmor"
 # A pure cgroup-v2 kernel booted under qemu by the cgroup v2 tests (cpio
-# packs its initramfs; systemd is the guest's PID 1 in the systemd stage).
-VM="qemu-system-x86 linux-image-amd64 cpio systemd"
+# packs its initramfs; systemd is the guest's PID 1 in the systemd stage;
+# xz unpacks the kernel image, so that qemu boots it without decompressing).
+VM="qemu-system-x86 linux-image-amd64 cpio systemd xz-utils"
 
 say() { printf 'deps: %s\n' "$*"; }
 
