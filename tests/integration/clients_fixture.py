@@ -442,23 +442,32 @@ graphroot = "{directory}/storage"
                               self.cgroup_parent)
 
 
-@pytest.fixture(scope="module")
-def podman_env(runtime, session_dir, rootfs):
-    d = tempfile.mkdtemp(prefix="podman-", dir=session_dir)
-    # A runtime working inside a user namespace (--uidmap) must be able to
-    # walk down to the container's root: mkdtemp's 0700 would stop it.
+def sandbox(name, session_dir, make, start=False):
+    """Yields make(dir) (started, when start) for a client sandbox in a
+    directory of its own (traversable: a runtime working inside a user
+    namespace walks down to the container's root), then closes it, even
+    after a failed start, and fails the module if the client left
+    anything."""
+    d = tempfile.mkdtemp(prefix=name + "-", dir=session_dir)
     os.chmod(d, 0o755)
-    pm = None
+    client = None
     problems = []
     try:
-        pm = Podman(d, runtime, rootfs)
-        yield pm
+        client = make(d)
+        if start:
+            client.start()
+        yield client
     finally:
-        if pm is not None:
-            problems = pm.close()
+        if client is not None:
+            problems = client.close()
         shutil.rmtree(d, ignore_errors=True)
     if problems:
-        pytest.fail("podman sandbox left:\n  " + "\n  ".join(problems), pytrace=False)
+        pytest.fail(f"{name} sandbox left:\n  " + "\n  ".join(problems), pytrace=False)
+
+
+@pytest.fixture(scope="module")
+def podman_env(runtime, session_dir, rootfs):
+    yield from sandbox("podman", session_dir, lambda d: Podman(d, runtime, rootfs))
 
 
 @pytest.fixture
@@ -618,18 +627,7 @@ class Containerd:
 
 @pytest.fixture(scope="module")
 def containerd_env(runtime, session_dir, rootfs):
-    d = tempfile.mkdtemp(prefix="containerd-", dir=session_dir)
-    c = None
-    problems = []
-    try:
-        c = Containerd(d, runtime, rootfs)
-        yield c
-    finally:
-        if c is not None:
-            problems = c.close()
-        shutil.rmtree(d, ignore_errors=True)
-    if problems:
-        pytest.fail("containerd sandbox left:\n  " + "\n  ".join(problems), pytrace=False)
+    yield from sandbox("containerd", session_dir, lambda d: Containerd(d, runtime, rootfs))
 
 
 @pytest.fixture
@@ -826,20 +824,8 @@ def apparmor_without_parser():
 def docker_env(runtime, session_dir, rootfs):
     if apparmor_without_parser():
         pytest.skip("AppArmor is on but apparmor_parser is missing: dockerd runs no container")
-    d = tempfile.mkdtemp(prefix="docker-", dir=session_dir)
-    os.chmod(d, 0o755)
-    dk = None
-    problems = []
-    try:
-        dk = Docker(d, os.path.abspath(runtime), rootfs)
-        dk.start()
-        yield dk
-    finally:
-        if dk is not None:
-            problems = dk.close()
-        shutil.rmtree(d, ignore_errors=True)
-    if problems:
-        pytest.fail("docker sandbox left:\n  " + "\n  ".join(problems), pytrace=False)
+    yield from sandbox("docker", session_dir, lambda d: Docker(d, os.path.abspath(runtime), rootfs),
+                       start=True)
 
 
 @pytest.fixture
