@@ -25,7 +25,8 @@ def ps_json(rt, cid):
 
 
 def counter(path):
-    """The counter the container writes, or None while it is being written."""
+    """The counter the container writes (renamed into place whole), or None
+    before its first write."""
     try:
         return int(read_file(path))
     except (OSError, ValueError):
@@ -34,7 +35,10 @@ def counter(path):
 
 def test_pause_stops_a_counter_and_resume_restarts_it(rt, bundle, hostdir):
     out = hostdir("out")
-    b = bundle().sh("i=0; while :; do i=$((i+1)); echo $i > /out/n; sleep 0.02; done")
+    # Written aside and renamed: the freeze may land between the truncate
+    # and the write of `echo > n`, leaving an empty file while paused.
+    b = bundle().sh("i=0; while :; do i=$((i+1)); echo $i > /out/n.new; mv /out/n.new /out/n;"
+                    " sleep 0.02; done")
     b.bind(out, "/out")
     rt.create_running(b)
     n = os.path.join(out, "n")
