@@ -51,6 +51,8 @@ int cli_parse_args(const struct cli_ctx *ctx, void *opts, int argc, char **argv,
         .syntax = ctx->prog->syntax,
         .stop_at_positional = ctx->cmd->flags & CLI_CMD_STOP_AT_POSITIONAL,
     };
+    /* Handlers test args->help after a failure too ("< 0 || args.help"). */
+    *args = (struct cli_args){.argv = argv};
     int n = cli_parse(&p, argc, argv, err);
     if (n < 0)
         return cell_error_prepend(err, "%s", ctx->cmd->name);

@@ -244,7 +244,8 @@ LSM_LABELS = pytest.mark.parametrize("field,value,flag", [
 
 def lsm_bundle(bundle, hostdir, field):
     if host_has_lsm(field):
-        pytest.fail(f"this test expects a host without the LSM of {field}")
+        pytest.skip(f"the host has the LSM of {field} on: a label it has not loaded is "
+                    "test_security_process.py's case")
     out = hostdir("out")
     b = bundle().sh("touch /out/started")
     b.bind(out, "/out")
