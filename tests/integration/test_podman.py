@@ -323,7 +323,16 @@ def test_run_options_as_crun(podman, hostdir, option):
         f.write("from the host\n")
     flags, script = OPTIONS[option]
     flags = [a.format(vol=vol) for a in flags]
-    got = each(lambda rt: podman.run(rt, "--rm", *flags, IMAGE, "sh", "-c", script))
+    def run(rt):
+        return podman.run(rt, "--rm", *flags, IMAGE, "sh", "-c", script)
+    if "--uidmap" in flags:
+        # One after the other: with an id map podman makes a mapped copy of
+        # the image's layer, and two parallel runs of one image raced on it
+        # (EACCES on the rootfs bind, for either runtime, in 3 runs of 6;
+        # each alone passed every time).
+        got = {rt: run(rt) for rt in ("crun", "cell")}
+    else:
+        got = each(run)
     r = same({rt: (p.returncode, p.stdout, p.stderr) for rt, p in got.items()}, option)
     assert r[0] == 0 and r[1], f"{option}: {r}"
 
