@@ -5,6 +5,8 @@ import json
 import os
 import threading
 
+import pytest
+
 from helpers import find_cgroup_dirs, pid_alive
 
 
@@ -31,6 +33,10 @@ def in_parallel(*calls):
     return results
 
 
+# runc 1.1.5 can fail both racing creates ("runc create failed: file exists").
+@pytest.mark.peer_differs(
+    "runc", reason="runtime.md create: the id MUST be unique; of two racing creates one "
+    "succeeds, runc 1.1.5 sometimes fails both")
 def test_concurrent_create_of_one_id_has_exactly_one_winner(rt, bundle):
     """runtime.md Create: the id must be unique; of two racing creates one
     succeeds, the other fails clearly and leaves the winner intact."""

@@ -532,6 +532,11 @@ def without_mount_namespace(bundle):
     return b
 
 
+# runc 1.1.5 makes the caller's / rslave (its shared:N tag goes) without a
+# mount namespace of the container's own.
+@pytest.mark.peer_differs(
+    "runc", reason="config-linux.md Namespaces: a namespace not listed is inherited from the "
+    "runtime, whose mount table is not the container's to change; runc makes its / rslave")
 def test_without_a_mount_namespace_the_callers_root_and_mounts_stay(rt, bundle, hostdir, rootfs):
     """No "mount" in linux.namespaces: the container shares the caller's
     mount namespace (config-linux.md), so there is no pivot_root (it would
@@ -548,6 +553,9 @@ def test_without_a_mount_namespace_the_callers_root_and_mounts_stay(rt, bundle, 
     assert mounts_outside(r["mi-after"], rootfs) == mounts_outside(r["mi-before"], rootfs)
 
 
+@pytest.mark.peer_differs(
+    "runc", reason="config.md Root: readonly \"If true then the root filesystem MUST be read-only "
+    "inside the container\"; runc ignores it without a mount namespace")
 def test_without_a_mount_namespace_root_readonly_holds(rt, bundle, hostdir, rootfs):
     """root.readonly applies to the rootfs's own bind: the container cannot
     write its root, and the caller's mount that holds the rootfs stays

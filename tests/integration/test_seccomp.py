@@ -324,6 +324,9 @@ def test_a_2017_profile_runs_the_container_and_an_exec(rt, bundle, nnp, user):
         rt.delete(b2.cid)
 
 
+@pytest.mark.peer_differs(
+    "runc", reason="config-linux.md Personality: runc 1.1.5 (spec 1.0.2) ignores "
+    "linux.personality")
 @pytest.mark.parametrize("nnp", [False, True], ids=["early-filter", "no-new-privs"])
 def test_personality_is_set_before_a_filter_that_refuses_it(rt, bundle, nnp):
     """linux.personality is the runtime's work, not the container's: a
