@@ -210,6 +210,8 @@ def test_events_end_with_the_container(rt, bundle, gate, test_dir):
 
 @pytest.mark.cell_only
 def test_systemd_cgroup_without_systemd_is_one_clear_error(rt, bundle):
+    if os.path.exists("/run/systemd/system"):
+        pytest.skip("systemd is PID 1 here (test_cgroup_systemd.py drives it)")
     b = bundle("true")
     b.linux["cgroupsPath"] = f"system.slice:cell:{b.cid}"
     p = rt("--systemd-cgroup", "create", "--bundle", b, b.cid)
