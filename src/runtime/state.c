@@ -194,30 +194,6 @@ void cell_state_clear(struct cell_state *st)
     memset(st, 0, sizeof *st);
 }
 
-unsigned long long cell_proc_starttime(pid_t pid, bool *zombie)
-{
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%d/stat", pid);
-    _cleanup_free_ char *text = NULL;
-    if (pid <= 0 || cell_read_file_at(AT_FDCWD, path, &text, NULL) < 0)
-        return 0;
-    /* The command name may hold spaces and parentheses: fields start after
-     * the last ')'. */
-    char *p = strrchr(text, ')');
-    if (!p)
-        return 0;
-    char state = p[2];
-    if (zombie)
-        *zombie = state == 'Z' || state == 'X';
-    p += 2;
-    for (int field = 3; field < 22 && p; field++) {
-        p = strchr(p, ' ');
-        if (p)
-            p++;
-    }
-    return p ? strtoull(p, NULL, 10) : 0;
-}
-
 /* runc reports a frozen container as "paused" (`pause`, `resume`). */
 static bool cgroup_frozen(const struct cell_state *st)
 {

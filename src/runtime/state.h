@@ -3,6 +3,7 @@
 #pragma once
 
 #include "base/error.h"
+#include "base/pid.h"
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -54,9 +55,6 @@ void cell_state_clear(struct cell_state *st);
  * reap it); created while exec.fifo exists; paused while its cgroup is
  * frozen; else running. */
 enum cell_status cell_state_status(int dirfd, const struct cell_state *st);
-
-/* The process's start time, 0 when it does not exist; *zombie set if Z/X. */
-unsigned long long cell_proc_starttime(pid_t pid, bool *zombie);
 
 /* The state object of runtime.md plus runc's rootfs, created, owner. */
 json_t *cell_state_to_json(const struct cell_state *st, enum cell_status status);
