@@ -132,7 +132,7 @@ static bool version_asked(const struct cli_program *prog, const void *global)
 
 /* The global options end at the command name; what follows is the command's. */
 static int run_command_line(const struct cli_program *prog, void *global, struct cli_log *log,
-                            int argc, char **argv, cell_err_t *err)
+                            int argc, char **argv, int *failure, cell_err_t *err)
 {
     struct cli_parser p = {.options = prog->global_options,
                            .target = global,
@@ -157,6 +157,8 @@ static int run_command_line(const struct cli_program *prog, void *global, struct
     if (!cmd)
         return cell_error(err, 0, "unknown command \"%s\"", argv[0]);
     struct cli_ctx ctx = {.prog = prog, .cmd = cmd, .global = global};
+    if (cmd->failure_status)
+        *failure = cmd->failure_status;
     return cmd->run(&ctx, n - 1, argv + 1, err);
 }
 
@@ -178,10 +180,11 @@ int cli_main(const struct cli_program *prog, void *global, int argc, char **argv
     struct cli_log log = {.path = NULL, .format = CLI_LOG_TEXT};
     struct warn_sink sink = {.prog = prog->name, .log = &log};
     cell_warn_set_sink(report_warning, &sink);
-    int status = run_command_line(prog, global, &log, argc - 1, argv + 1, &err);
+    int failure = CLI_EXIT_FAILURE;
+    int status = run_command_line(prog, global, &log, argc - 1, argv + 1, &failure, &err);
     if (status < 0) {
         cli_report_error(prog->name, &log, cell_error_text(&err));
-        status = CLI_EXIT_FAILURE;
+        status = failure;
     } else if (err.msg) {
         /* Done, with a warning to pass on (the OOM killer fired). */
         cli_report_warning(prog->name, &log, cell_error_text(&err));

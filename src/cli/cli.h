@@ -49,6 +49,8 @@ struct cli_command {
     const char *args;                 /* what follows the options: "<container-id> [signal]" */
     const char *summary;              /* one line */
     unsigned flags;                   /* enum cli_command_flags */
+    int failure_status;               /* exit status of a failure; 0: CLI_EXIT_FAILURE
+                                         (Docker's run, create and start exit 125) */
 };
 
 struct cli_program {

@@ -13,7 +13,10 @@
 
 #include "base/error.h"
 
+#include <jansson.h>
 #include <stdbool.h>
+#include <sys/types.h>
+#include <time.h>
 
 #define CELL_ENGINE_ID_LEN       64
 #define CELL_ENGINE_ID_SIZE      (CELL_ENGINE_ID_LEN + 1)
@@ -27,3 +30,146 @@ int cell_engine_new_id(char out[CELL_ENGINE_ID_SIZE], cell_err_t *err);
 bool cell_engine_id_valid(const char *id);
 /* Docker's container names: [a-zA-Z0-9][a-zA-Z0-9_.-]*, at most 255 bytes. */
 bool cell_engine_name_valid(const char *name);
+
+/* ---- the engine and its container records (record.c) ---------------------- */
+
+struct cell_image_store;
+
+struct cell_engine {
+    char *root;                     /* absolute */
+    int rootfd;                     /* O_PATH of root */
+    int containersfd;               /* root/containers */
+    int namesfd;                    /* root/names: one symlink per name, to the id */
+    char *runtime_root;             /* root/runtime: the runtime library's state root */
+    struct cell_image_store *store; /* opened on first use */
+};
+
+/* Opens (creating when missing) the engine's directories under root (NULL:
+ * CELL_ROOT's default, /var/lib/cell). */
+int cell_engine_open(const char *root, struct cell_engine **out, cell_err_t *err);
+void cell_engine_close(struct cell_engine *e);
+/* The image store under the same root, opened once. */
+int cell_engine_store(struct cell_engine *e, struct cell_image_store **out, cell_err_t *err);
+
+/* A container's record, read from containers/<id>/record.json. The record
+ * is Docker's inspect object in all but the derived fields: Id, Name
+ * (without Docker's leading slash), Created, Path, Args, Image, ImageName,
+ * Config, HostConfig, State, RestartCount, plus Monitor {Pid, StartTime}. */
+struct cell_ctr {
+    char id[CELL_ENGINE_ID_SIZE];
+    int dirfd; /* containers/<id>, O_RDONLY|O_DIRECTORY; flock(2)ed when locked */
+    bool locked;
+    json_t *rec;
+};
+
+/* Finds a container by name, full id or unique id prefix; fails with
+ * Docker's "No such container: x". */
+int cell_ctr_find(struct cell_engine *e, const char *name_or_id, char id[CELL_ENGINE_ID_SIZE],
+                  cell_err_t *err);
+/* Opens and reads one container; with lock, holds its lock (exclusive)
+ * until cell_ctr_close. */
+int cell_ctr_open(struct cell_engine *e, const char *id, bool lock, struct cell_ctr *out,
+                  cell_err_t *err);
+/* find + open. */
+int cell_ctr_open_name(struct cell_engine *e, const char *name_or_id, bool lock,
+                       struct cell_ctr *out, cell_err_t *err);
+/* Writes the record atomically (temporary file, rename). */
+int cell_ctr_save(struct cell_ctr *c, cell_err_t *err);
+void cell_ctr_close(struct cell_ctr *c);
+/* The record's State.Status ("dead" when there is none). */
+const char *cell_state_status_of(const json_t *rec);
+/* Whether the record's monitor is alive (pid and start time as recorded). */
+bool cell_state_monitor_alive(const json_t *rec);
+/* Every container id (NULL-terminated, allocated), oldest first. */
+int cell_ctr_list(struct cell_engine *e, char ***ids, cell_err_t *err);
+
+/* Names: a name is claimed by one symlinkat(2), which either makes it or
+ * fails with EEXIST, so of two racing claims exactly one wins; a link whose
+ * container is gone (a run killed before it made its directory) is taken
+ * over. Fails with Docker's "Conflict. The container name "/x" is already
+ * in use by container "<id>". ..." line. */
+int cell_name_claim(struct cell_engine *e, const char *name, const char *id, cell_err_t *err);
+/* Releases name if it is id's; a missing name is success. */
+int cell_name_release(struct cell_engine *e, const char *name, const char *id);
+/* A free name of Docker's adjective_surname kind. */
+int cell_name_generate(struct cell_engine *e, char **out, cell_err_t *err);
+
+/* "2026-12-03T17:28:26.123456789Z" for a CLOCK_REALTIME time; buf of 40. */
+void cell_engine_time_format(const struct timespec *ts, char buf[40]);
+/* The same for now, allocated. */
+char *cell_engine_now(void);
+
+/* ---- containers (container.c, spec.c) -------------------------------------- */
+
+/* What `cell create` and `cell run` take, as typed: values are parsed and
+ * checked by the engine (one line naming the flag on a bad one). NULL or
+ * empty: not given. */
+struct cell_run_opts {
+    const char *image;
+    char **cmd; /* the words after the image */
+    const char *name;
+    bool detach, interactive, tty, rm, init, privileged, read_only, oom_kill_disable;
+    bool no_healthcheck, publish_all;
+    const char *workdir, *entrypoint, *user, *hostname, *domainname;
+    const char *memory, *memory_reservation, *memory_swap, *memory_swappiness, *kernel_memory;
+    const char *cpus, *cpu_shares, *cpu_period, *cpu_quota, *cpuset_cpus, *cpuset_mems;
+    const char *pids_limit, *blkio_weight, *oom_score_adj, *shm_size;
+    const char *stop_signal, *stop_timeout, *restart;
+    const char *pid, *ipc, *uts, *cgroupns, *userns, *network;
+    const char *platform, *pull, *detach_keys, *sig_proxy, *cgroup_parent;
+    const char *health_cmd, *health_interval, *health_timeout, *health_retries,
+        *health_start_period;
+    char **env, **env_file, **label, **group_add, **cap_add, **cap_drop, **security_opt;
+    char **sysctl, **ulimit, **device, **volume, **mount, **tmpfs, **log_opt, **add_host;
+    char **dns, **dns_search, **dns_option, **publish, **expose, **attach;
+    char **device_read_bps, **device_write_bps, **device_read_iops, **device_write_iops;
+    char **blkio_weight_device, **uidmap, **gidmap;
+};
+
+/* `create`: the record, the root filesystem (an overlay snapshot of the
+ * image, pulled first per --pull) and the OCI config, nothing running.
+ * id_out receives the new id. Anything half-made is removed on failure. */
+int cell_engine_create(struct cell_engine *e, const struct cell_run_opts *o,
+                       char id_out[CELL_ENGINE_ID_SIZE], cell_err_t *err);
+
+/* `start`: forks the container's monitor, which creates and starts it.
+ * With attach_fd, *attach_fd receives a connection to the monitor's attach
+ * socket made before the container starts, so no output is lost. A
+ * running container is left alone (success). */
+int cell_engine_start(struct cell_engine *e, const char *name_or_id, int *attach_fd,
+                      cell_err_t *err);
+
+/* `stop`: the stop signal (the container's, else SIGTERM), then SIGKILL
+ * after timeout seconds (< 0: the container's StopTimeout, else 10);
+ * returns once the monitor has recorded the end. */
+int cell_engine_stop(struct cell_engine *e, const char *name_or_id, int timeout, cell_err_t *err);
+/* `kill`: a signal to the container's init (Docker: "Container x is not
+ * running" when it is not). */
+int cell_engine_kill(struct cell_engine *e, const char *name_or_id, int sig, cell_err_t *err);
+/* `rm`: a running container only with force (killed first). Removes the
+ * monitor, the runtime's container, the snapshot, the name and the record,
+ * whatever state a killed command left them in. */
+int cell_engine_remove(struct cell_engine *e, const char *name_or_id, bool force, cell_err_t *err);
+/* `wait`: blocks until the container is not running; its exit code. */
+int cell_engine_wait(struct cell_engine *e, const char *name_or_id, int *exit_code,
+                     cell_err_t *err);
+
+/* Brings a record up to date with the processes: a container recorded as
+ * running whose monitor is gone is killed and recorded as exited (the
+ * truth a dead monitor can no longer write). c must be locked. True when
+ * the record changed (and was saved). */
+bool cell_engine_refresh(struct cell_engine *e, struct cell_ctr *c);
+
+/* ---- what the commands show (inspect.c) ------------------------------------ */
+
+/* Docker's inspect object of a container (its record brought up to date). */
+json_t *cell_engine_inspect(struct cell_engine *e, const struct cell_ctr *c);
+/* One row of `ps` with Docker's template fields: ID (short), Image,
+ * Command (quoted; whole with no_trunc), CreatedAt, RunningFor, Status,
+ * State, Ports, Names, Labels, Mounts, Networks, Size, plus the full Id. */
+json_t *cell_engine_ps_row(struct cell_engine *e, const struct cell_ctr *c, bool no_trunc);
+/* go-units' HumanDuration: "Less than a second", "3 seconds", "About a
+ * minute", "2 hours", ... buf of 48. */
+void cell_engine_human_duration(int64_t seconds, char buf[48]);
+/* The record's RFC3339 time as unix nanoseconds; 0 when unset or bad. */
+int64_t cell_engine_time_parse(const char *s);

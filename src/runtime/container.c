@@ -317,6 +317,10 @@ static int make_console_channel(struct creation *k, cell_err_t *err)
         k->c.console_fd = cell_terminal_connect(o->console_socket, err);
         return k->c.console_fd < 0 ? k->c.console_fd : 0;
     }
+    if (o->console_fd > 0) {
+        k->c.console_fd = fcntl(o->console_fd, F_DUPFD_CLOEXEC, 3);
+        return k->c.console_fd < 0 ? cell_error(err, errno, "console socket") : 0;
+    }
     if (!k->relay_terminal)
         return cell_error(err, 0, "process.terminal: --console-socket is required");
     int sv[2];

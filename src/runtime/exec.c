@@ -565,6 +565,10 @@ static int make_channels(struct exec_ctx *x, cell_err_t *err)
         x->console_fd = cell_terminal_connect(x->o->console_socket, err);
         return x->console_fd < 0 ? x->console_fd : 0;
     }
+    if (x->o->console_fd > 0) {
+        x->console_fd = fcntl(x->o->console_fd, F_DUPFD_CLOEXEC, 3);
+        return x->console_fd < 0 ? cell_error(err, errno, "console socket") : 0;
+    }
     if (x->o->detach)
         return cell_error(err, 0, "exec: --console-socket is required with a terminal and -d");
     take_caller_size(&x->spec->process);

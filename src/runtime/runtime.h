@@ -18,6 +18,8 @@ struct cell_create_opts {
     const char *bundle;         /* NULL = current directory */
     const char *pid_file;       /* write the init's host pid here (created atomically) */
     const char *console_socket; /* AF_UNIX socket that receives the pty master */
+    int console_fd;             /* or a connected AF_UNIX socket of the caller's (dup'ed; the
+                                   caller keeps it); 0 = none (the struct is zeroed) */
     bool no_pivot;              /* chroot(2) instead of pivot_root(2) */
     bool no_new_keyring;
     int preserve_fds;           /* pass fds 3 .. 3+N-1 into the container */
@@ -68,6 +70,7 @@ struct cell_exec_opts {
     bool no_new_privs;
     const char *apparmor, *process_label;
     const char *console_socket; /* receives the pty master (needed with tty and detach) */
+    int console_fd;             /* or a connected socket of the caller's, as in create; 0 = none */
     const char *pid_file;
     const char *cgroup;         /* a sub-cgroup of the container's to run in */
     int preserve_fds;

@@ -8,6 +8,7 @@
 #include "base/error.h"
 #include "cli/cli.h"
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -29,11 +30,9 @@ void cell_cli_human_size(int64_t bytes, char buf[16]);
 
 /* images.c */
 int cell_cmd_images(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err);
-int cell_cmd_inspect(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err);
 int cell_cmd_tag(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err);
 int cell_cmd_rmi(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err);
 extern const struct cli_option cell_images_options[];
-extern const struct cli_option cell_inspect_options[];
 extern const struct cli_option cell_rmi_options[];
 
 /* archive.c */
@@ -46,6 +45,36 @@ extern const struct cli_option cell_save_options[];
 /* rootfs.c: root filesystems (overlay snapshots) of images, until the
  * engine's `run` makes them itself. */
 int cell_cmd_rootfs(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err);
+
+/* images.c: an image's inspect object (for inspect, which looks for a
+ * container first). */
+int cell_cli_image_inspect(struct cell_image_store *s, const char *name, json_t **out,
+                           cell_err_t *err);
+
+/* run.c: run, create, start, and the attached relay they share with attach. */
+struct cell_engine;
+int cell_cmd_run(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err);
+int cell_cmd_create(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err);
+int cell_cmd_start(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err);
+extern const struct cli_option cell_run_options[];
+extern const struct cli_option cell_start_options[];
+int cell_cli_attached(struct cell_engine *e, const char *id, int fd, bool interactive, bool tty,
+                      const char *detach_keys, bool proxy, cell_err_t *err);
+
+/* containers.c: ps, stop, kill, rm, wait, logs, inspect. */
+int cell_cmd_ps(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err);
+int cell_cmd_stop(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err);
+int cell_cmd_kill(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err);
+int cell_cmd_rm(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err);
+int cell_cmd_wait(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err);
+int cell_cmd_logs(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err);
+int cell_cmd_inspect(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err);
+extern const struct cli_option cell_ps_options[];
+extern const struct cli_option cell_stop_options[];
+extern const struct cli_option cell_kill_options[];
+extern const struct cli_option cell_rm_options[];
+extern const struct cli_option cell_logs_options[];
+extern const struct cli_option cell_inspect_options[];
 
 /* pull.c, login.c: the registry client. */
 int cell_cmd_pull(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err);

@@ -190,15 +190,6 @@ int cell_cmd_images(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t
     return r < 0 ? -1 : 0;
 }
 
-struct inspect_opts {
-    const char *format;
-};
-
-const struct cli_option cell_inspect_options[] = {
-    {"format", 'f', CLI_OPT_STRING, offsetof(struct inspect_opts, format), "json (default)"},
-    {0},
-};
-
 static json_t *names_of(struct cell_image_store *s, const struct cell_image *img, bool digests)
 {
     json_t *names = json_array();
@@ -256,32 +247,15 @@ static json_t *inspect_json(struct cell_image_store *s, const struct cell_image 
                      "RootFS", "Type", "layers", "Layers", diff_ids, "Layers", layers_json(img));
 }
 
-int cell_cmd_inspect(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err)
+int cell_cli_image_inspect(struct cell_image_store *s, const char *name, json_t **out,
+                           cell_err_t *err)
 {
-    struct inspect_opts o = {0};
-    struct cli_args args;
-    if (cli_parse_args(ctx, &o, argc, argv, &args, err) < 0 || args.help)
-        return args.help ? 0 : -1;
-    if (cli_nargs(ctx, &args, 1, -1, err) < 0)
+    struct cell_image img;
+    if (cell_image_lookup(s, name, &img, NULL, err) < 0)
         return -1;
-    if (o.format && strcmp(o.format, "json") != 0)
-        return cell_error(err, 0, "inspect: unknown --format \"%s\" (json)", o.format);
-    _cleanup_store_ struct store_guard g = {NULL};
-    if (cell_cli_store_open(ctx, &g.s, err) < 0)
-        return -1;
-    json_t *list = json_array();
-    int r = 0;
-    for (int i = 0; r == 0 && i < args.argc; i++) {
-        struct cell_image img;
-        if ((r = cell_image_lookup(g.s, args.argv[i], &img, NULL, err)) < 0)
-            break;
-        json_array_append_new(list, inspect_json(g.s, &img));
-        cell_image_clear(&img);
-    }
-    if (r == 0)
-        r = cli_print_json(stdout, list, 4, err);
-    json_decref(list);
-    return r < 0 ? -1 : 0;
+    *out = inspect_json(s, &img);
+    cell_image_clear(&img);
+    return 0;
 }
 
 int cell_cmd_tag(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err)

@@ -1,0 +1,180 @@
+/* `create`: everything a container is before it runs. The flags are
+ * checked and the record built in memory first, so a wrong flag leaves
+ * nothing; then the directory and a first record (which is what rm -f
+ * finds), the name, the root filesystem, the files, config.json. */
+#include "engine/engine.h"
+
+#include "base/cleanup.h"
+#include "base/fd.h"
+#include "engine/monitor.h"
+#include "engine/spec.h"
+#include "image/image.h"
+#include "image/pull.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* --pull always|missing|never, Docker's default missing. */
+static int find_image(struct cell_engine *e, const char *ref, const char *policy,
+                      struct cell_image *img, cell_err_t *err)
+{
+    struct cell_image_store *s;
+    if (cell_engine_store(e, &s, err) < 0)
+        return -1;
+    if (!policy)
+        policy = "missing";
+    if (strcmp(policy, "always") && strcmp(policy, "missing") && strcmp(policy, "never"))
+        return cell_error(err, 0,
+                          "invalid pull policy \"%s\" for \"--pull\" flag: must be always, "
+                          "missing or never",
+                          policy);
+    if (strcmp(policy, "always") != 0) {
+        _cleanup_err_ cell_err_t e2 = CELL_ERR_INIT;
+        if (cell_image_lookup(s, ref, img, NULL, &e2) == 0)
+            return 0;
+        if (!strcmp(policy, "never"))
+            return cell_error(err, 0, "%s", cell_error_text(&e2));
+    }
+    struct cell_image_pull_opts po = {.tls_verify = true};
+    char digest[CELL_IMAGE_DIGEST_SIZE];
+    if (cell_image_pull(s, ref, &po, digest, err) < 0)
+        return cell_error_prepend(err,
+                                  "Unable to find image '%s' locally, and pulling failed: ", ref);
+    return cell_image_lookup(s, ref, img, NULL, err);
+}
+
+static json_t *new_record(const char *id, const char *name, const struct cell_image *img,
+                          const char *image_name)
+{
+    _cleanup_free_ char *now = cell_engine_now();
+    json_t *rec =
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:i}", "Id", id, "Name", name, "Created",
+                  now ? now : "", "Image", img->id, "ImageName", image_name, "RestartCount", 0);
+    cell_state_set_status(rec, "created");
+    json_t *st = json_object_get(rec, "State");
+    json_object_set_new(st, "Pid", json_integer(0));
+    json_object_set_new(st, "ExitCode", json_integer(0));
+    json_object_set_new(st, "OOMKilled", json_false());
+    json_object_set_new(st, "Error", json_string(""));
+    json_object_set_new(st, "StartedAt", json_string("0001-01-01T00:00:00Z"));
+    json_object_set_new(st, "FinishedAt", json_string("0001-01-01T00:00:00Z"));
+    return rec;
+}
+
+static int write_file(int dirfd, const char *name, const char *text, cell_err_t *err)
+{
+    int r = cell_write_file_atomic_at(dirfd, name, text, strlen(text), 0644);
+    return r < 0 ? cell_error(err, -r, "write %s", name) : 0;
+}
+
+/* /etc/hostname, /etc/hosts and /etc/resolv.conf as Docker writes them for
+ * a container without a user network. */
+static int write_etc_files(int dirfd, const json_t *rec, cell_err_t *err)
+{
+    const char *host =
+        json_string_value(json_object_get(json_object_get(rec, "Config"), "Hostname"));
+    _cleanup_free_ char *hostname = NULL, *hosts = NULL, *resolv = NULL;
+    if (asprintf(&hostname, "%s\n", host) < 0 ||
+        asprintf(&hosts,
+                 "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+                 "fe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\n"
+                 "ff02::2\tip6-allrouters\n127.0.1.1\t%s\n",
+                 host) < 0)
+        return cell_error(err, ENOMEM, "etc files");
+    size_t len;
+    if (cell_read_file_at(AT_FDCWD, "/etc/resolv.conf", &resolv, &len) < 0)
+        resolv = strdup("");
+    if (!resolv)
+        return cell_error(err, ENOMEM, "etc files");
+    if (write_file(dirfd, "hostname", hostname, err) < 0 ||
+        write_file(dirfd, "hosts", hosts, err) < 0)
+        return -1;
+    return write_file(dirfd, "resolv.conf", resolv, err);
+}
+
+static int write_config(struct cell_engine *e, struct cell_ctr *c, const char *rootfs,
+                        cell_err_t *err)
+{
+    _cleanup_free_ char *dir = NULL;
+    if (asprintf(&dir, "%s/containers/%s", e->root, c->id) < 0)
+        return cell_error(err, ENOMEM, "config.json");
+    json_t *spec = NULL;
+    if (cell_spec_build(c->rec, rootfs, dir, &spec, err) < 0)
+        return -1;
+    _cleanup_free_ char *text = json_dumps(spec, JSON_INDENT(2));
+    json_decref(spec);
+    if (!text)
+        return cell_error(err, ENOMEM, "config.json");
+    return write_file(c->dirfd, "config.json", text, err);
+}
+
+/* The parts after the first record; on failure the caller removes it all. */
+static int assemble(struct cell_engine *e, struct cell_ctr *c, const struct cell_image *img,
+                    cell_err_t *err)
+{
+    struct cell_image_store *s;
+    _cleanup_free_ char *merged = NULL;
+    if (cell_engine_store(e, &s, err) < 0 ||
+        cell_image_snapshot_create(s, c->id, img, &merged, err) < 0)
+        return -1;
+    json_object_set_new(
+        c->rec, "GraphDriver",
+        json_pack("{s:s, s:{s:s}}", "Name", "overlay", "Data", "MergedDir", merged));
+    if (write_etc_files(c->dirfd, c->rec, err) < 0 || write_config(e, c, merged, err) < 0)
+        return -1;
+    return cell_ctr_save(c, err);
+}
+
+static int make_dir(struct cell_engine *e, struct cell_ctr *c, json_t *rec, cell_err_t *err)
+{
+    if (mkdirat(e->containersfd, c->id, 0700) < 0)
+        return cell_error(err, errno, "create container %s", c->id);
+    c->dirfd = openat(e->containersfd, c->id, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (c->dirfd < 0)
+        return cell_error(err, errno, "open container %s", c->id);
+    c->rec = json_incref(rec);
+    return cell_ctr_save(c, err);
+}
+
+int cell_engine_create(struct cell_engine *e, const struct cell_run_opts *o,
+                       char id_out[CELL_ENGINE_ID_SIZE], cell_err_t *err)
+{
+    if (o->name && !cell_engine_name_valid(o->name))
+        return cell_error(err, 0,
+                          "Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed",
+                          o->name);
+    struct cell_ctr c = {.dirfd = -1};
+    if (cell_engine_new_id(c.id, err) < 0)
+        return -1;
+    struct cell_image img;
+    if (find_image(e, o->image, o->pull, &img, err) < 0)
+        return -1;
+    _cleanup_free_ char *name = o->name ? strdup(o->name) : NULL;
+    if (!name && cell_name_generate(e, &name, err) < 0) {
+        cell_image_clear(&img);
+        return -1;
+    }
+    json_t *rec = new_record(c.id, name, &img, o->image);
+    int r = cell_spec_record(o, img.config, c.id, rec, err);
+    if (r == 0 && (r = make_dir(e, &c, rec, err)) == 0 &&
+        (r = cell_name_claim(e, name, c.id, err)) == 0)
+        r = assemble(e, &c, &img, err);
+    json_decref(rec);
+    cell_image_clear(&img);
+    bool made = c.dirfd >= 0;
+    cell_ctr_close(&c);
+    if (r < 0 && made) {
+        _cleanup_err_ cell_err_t e2 = CELL_ERR_INIT;
+        /* The name is released only if it is ours (a lost race keeps the
+         * winner's). */
+        cell_engine_remove(e, c.id, true, &e2);
+    }
+    if (r == 0)
+        snprintf(id_out, CELL_ENGINE_ID_SIZE, "%s", c.id);
+    return r;
+}

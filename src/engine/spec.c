@@ -1,0 +1,503 @@
+/* From an image's config and `run`'s flags to two things: the record's
+ * Config and HostConfig (Docker's inspect shape) and the OCI config.json
+ * the runtime library runs. Each flag is checked here, with one line
+ * naming the flag and the value when it is wrong. */
+#include "engine/spec.h"
+
+#include "base/cleanup.h"
+#include "base/strv.h"
+#include "base/units.h"
+#include "runtime/runtime.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+static int bad_flag(cell_err_t *err, const char *value, const char *flag, const char *why)
+{
+    return cell_error(err, 0, "invalid argument \"%s\" for \"%s\" flag: %s", value, flag, why);
+}
+
+/* ---- values ----------------------------------------------------------------------- */
+
+static int parse_int(const char *flag, const char *s, long long min, long long max, long long *out,
+                     cell_err_t *err)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (!*s || *end || errno)
+        return bad_flag(err, s, flag, "strconv.ParseInt: parsing: invalid syntax");
+    if (v < min || v > max)
+        return bad_flag(err, s, flag, "value out of range");
+    *out = v;
+    return 0;
+}
+
+static int parse_bytes(const char *flag, const char *s, int64_t *out, cell_err_t *err)
+{
+    if (cell_size_parse(s, out) < 0) {
+        char why[128];
+        snprintf(why, sizeof why, "invalid size: '%s'", s);
+        return bad_flag(err, s, flag, why);
+    }
+    return 0;
+}
+
+/* --cpus: a decimal number of CPUs, as nano-CPUs. */
+static int parse_cpus(const char *s, int64_t *nano, cell_err_t *err)
+{
+    char *end;
+    double v = strtod(s, &end);
+    if (!*s || *end || !(v == v && v < 1e12 && v > -1e12))
+        return bad_flag(err, s, "--cpus",
+                        "failed to parse "
+                        "as a rational number");
+    if (v < 0)
+        return bad_flag(err, s, "--cpus", "invalid value: must be a positive number");
+    *nano = (int64_t)(v * 1e9 + 0.5);
+    return 0;
+}
+
+/* ---- the command ------------------------------------------------------------------ */
+
+static json_t *strv_json(char *const *v)
+{
+    json_t *a = json_array();
+    for (; v && *v; v++)
+        json_array_append_new(a, json_string(*v));
+    return a;
+}
+
+/* Entrypoint and Cmd as Docker combines them: --entrypoint replaces the
+ * image's and drops its Cmd; words after the image replace Cmd. */
+static int command_of(const struct cell_run_opts *o, const json_t *icfg, json_t *cfg,
+                      cell_err_t *err)
+{
+    json_t *ep = json_object_get(icfg, "Entrypoint");
+    json_t *cmd = json_object_get(icfg, "Cmd");
+    json_t *entry = NULL, *args = NULL;
+    if (o->entrypoint)
+        entry = *o->entrypoint ? json_pack("[s]", o->entrypoint) : json_array();
+    else
+        entry = json_is_array(ep) ? json_deep_copy(ep) : json_array();
+    if (o->cmd && *o->cmd)
+        args = strv_json(o->cmd);
+    else if (!o->entrypoint && json_is_array(cmd))
+        args = json_deep_copy(cmd);
+    else
+        args = json_array();
+    json_object_set_new(cfg, "Entrypoint", json_array_size(entry) ? entry : json_null());
+    if (!json_array_size(entry))
+        json_decref(entry);
+    json_object_set_new(cfg, "Cmd", args);
+    if (!json_array_size(json_object_get(cfg, "Entrypoint")) && !json_array_size(args))
+        return cell_error(err, 0, "no command specified");
+    return 0;
+}
+
+static json_t *process_args(const json_t *cfg)
+{
+    json_t *a = json_array();
+    json_t *ep = json_object_get(cfg, "Entrypoint");
+    if (json_is_array(ep))
+        json_array_extend(a, ep);
+    json_array_extend(a, json_object_get(cfg, "Cmd"));
+    return a;
+}
+
+/* ---- the environment ---------------------------------------------------------------- */
+
+static void env_set(json_t *env, const char *kv)
+{
+    size_t klen = strcspn(kv, "=");
+    size_t i;
+    json_t *v;
+    json_array_foreach(env, i, v)
+    {
+        const char *s = json_string_value(v);
+        if (s && strncmp(s, kv, klen) == 0 && (s[klen] == '=' || s[klen] == 0)) {
+            json_array_set_new(env, i, json_string(kv));
+            return;
+        }
+    }
+    json_array_append_new(env, json_string(kv));
+}
+
+/* -e NAME=value sets; -e NAME takes the caller's value, or is dropped. */
+static int user_env(const struct cell_run_opts *o, json_t *env, cell_err_t *err)
+{
+    for (char **p = o->env; p && *p; p++) {
+        if (!**p || **p == '=')
+            return bad_flag(err, *p, "-e, --env", "invalid environment variable");
+        if (strchr(*p, '=')) {
+            env_set(env, *p);
+            continue;
+        }
+        const char *v = getenv(*p);
+        if (v) {
+            _cleanup_free_ char *kv = NULL;
+            if (asprintf(&kv, "%s=%s", *p, v) < 0)
+                return cell_error(err, ENOMEM, "env");
+            env_set(env, kv);
+        }
+    }
+    return 0;
+}
+
+/* The record's Config.Env: the image's, then the flags'. */
+static int config_env(const struct cell_run_opts *o, const json_t *icfg, json_t *cfg,
+                      cell_err_t *err)
+{
+    json_t *env = json_array();
+    json_object_set_new(cfg, "Env", env);
+    json_t *ienv = json_object_get(icfg, "Env");
+    size_t i;
+    json_t *v;
+    json_array_foreach(ienv, i, v) if (json_is_string(v)) env_set(env, json_string_value(v));
+    return user_env(o, env, err);
+}
+
+/* What the process gets, as Docker builds it: PATH, HOSTNAME, TERM (with a
+ * tty), then Config.Env over them. */
+static json_t *process_env(const json_t *cfg)
+{
+    json_t *env = json_array();
+    json_array_append_new(env, json_string(DEFAULT_PATH));
+    _cleanup_free_ char *host = NULL;
+    if (asprintf(&host, "HOSTNAME=%s", json_string_value(json_object_get(cfg, "Hostname"))) >= 0)
+        json_array_append_new(env, json_string(host));
+    if (json_is_true(json_object_get(cfg, "Tty")))
+        json_array_append_new(env, json_string("TERM=xterm"));
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(cfg, "Env"), i, v) env_set(env, json_string_value(v));
+    return env;
+}
+
+/* ---- Config and HostConfig ------------------------------------------------------------ */
+
+static int labels_of(const struct cell_run_opts *o, const json_t *icfg, json_t *cfg,
+                     cell_err_t *err)
+{
+    json_t *labels = json_object();
+    json_object_set_new(cfg, "Labels", labels);
+    json_t *il = json_object_get(icfg, "Labels");
+    if (json_is_object(il))
+        json_object_update(labels, il);
+    for (char **p = o->label; p && *p; p++) {
+        const char *eq = strchr(*p, '=');
+        _cleanup_free_ char *key = strndup(*p, eq ? (size_t)(eq - *p) : strlen(*p));
+        if (!key || !*key)
+            return bad_flag(err, *p, "-l, --label", "invalid label");
+        json_object_set_new(labels, key, json_string(eq ? eq + 1 : ""));
+    }
+    return 0;
+}
+
+static int build_config(const struct cell_run_opts *o, const json_t *icfg, const char *id,
+                        json_t *cfg, cell_err_t *err)
+{
+    char host[CELL_ENGINE_SHORT_ID_LEN + 1];
+    snprintf(host, sizeof host, "%s", id);
+    json_object_set_new(cfg, "Hostname", json_string(o->hostname ? o->hostname : host));
+    json_object_set_new(cfg, "Domainname", json_string(o->domainname ? o->domainname : ""));
+    const char *user = o->user ? o->user : json_string_value(json_object_get(icfg, "User"));
+    json_object_set_new(cfg, "User", json_string(user ? user : ""));
+    json_object_set_new(cfg, "Tty", json_boolean(o->tty));
+    json_object_set_new(cfg, "OpenStdin", json_boolean(o->interactive));
+    json_object_set_new(cfg, "StdinOnce", json_boolean(o->interactive && !o->detach));
+    json_object_set_new(cfg, "AttachStdin", json_boolean(o->interactive && !o->detach));
+    json_object_set_new(cfg, "AttachStdout", json_boolean(!o->detach));
+    json_object_set_new(cfg, "AttachStderr", json_boolean(!o->detach));
+    const char *wd =
+        o->workdir ? o->workdir : json_string_value(json_object_get(icfg, "WorkingDir"));
+    if (o->workdir && o->workdir[0] != '/')
+        return cell_error(err, 0,
+                          "the working directory '%s' is invalid, it needs to be an "
+                          "absolute path",
+                          o->workdir);
+    json_object_set_new(cfg, "WorkingDir", json_string(wd ? wd : ""));
+    json_object_set_new(cfg, "Image", json_string(o->image));
+    const char *stop =
+        o->stop_signal ? o->stop_signal : json_string_value(json_object_get(icfg, "StopSignal"));
+    if (stop) {
+        if (cell_signal_from_string(stop) <= 0)
+            return cell_error(err, 0, "invalid signal: %s", stop);
+        json_object_set_new(cfg, "StopSignal", json_string(stop));
+    }
+    if (o->stop_timeout) {
+        long long t;
+        if (parse_int("--stop-timeout", o->stop_timeout, -1, 1 << 30, &t, err) < 0)
+            return -1;
+        json_object_set_new(cfg, "StopTimeout", json_integer(t));
+    }
+    json_t *ports = json_object_get(icfg, "ExposedPorts");
+    if (json_is_object(ports))
+        json_object_set(cfg, "ExposedPorts", ports);
+    json_t *vols = json_object_get(icfg, "Volumes");
+    if (json_is_object(vols))
+        json_object_set(cfg, "Volumes", vols);
+    if (command_of(o, icfg, cfg, err) < 0 || config_env(o, icfg, cfg, err) < 0)
+        return -1;
+    return labels_of(o, icfg, cfg, err);
+}
+
+/* --restart no|always|unless-stopped|on-failure[:N] */
+static int restart_policy(const struct cell_run_opts *o, json_t *hc, cell_err_t *err)
+{
+    const char *s = o->restart ? o->restart : "no";
+    const char *colon = strchr(s, ':');
+    _cleanup_free_ char *name = strndup(s, colon ? (size_t)(colon - s) : strlen(s));
+    long long max = 0;
+    if (!name)
+        return cell_error(err, ENOMEM, "restart");
+    bool known = !strcmp(name, "no") || !strcmp(name, "always") ||
+                 !strcmp(name, "unless-stopped") || !strcmp(name, "on-failure");
+    if (!known)
+        return bad_flag(err, s, "--restart", "invalid restart policy");
+    if (colon) {
+        if (strcmp(name, "on-failure") != 0)
+            return bad_flag(err, s, "--restart",
+                            "maximum retry count can only be used with 'on-failure'");
+        if (parse_int("--restart", colon + 1, 0, 1 << 30, &max, err) < 0)
+            return -1;
+    }
+    if (o->rm && strcmp(name, "no") != 0)
+        return cell_error(err, 0, "conflicting options: cannot specify both --restart and --rm");
+    json_object_set_new(
+        hc, "RestartPolicy",
+        json_pack("{s:s, s:I}", "Name", name, "MaximumRetryCount", (json_int_t)max));
+    return 0;
+}
+
+static int log_config(const struct cell_run_opts *o, json_t *hc, cell_err_t *err)
+{
+    json_t *cfg = json_object();
+    json_object_set_new(hc, "LogConfig",
+                        json_pack("{s:s, s:o}", "Type", "json-file", "Config", cfg));
+    for (char **p = o->log_opt; p && *p; p++) {
+        const char *eq = strchr(*p, '=');
+        if (!eq || eq == *p)
+            return cell_error(err, 0, "invalid log opt \"%s\": expected key=value", *p);
+        _cleanup_free_ char *key = strndup(*p, (size_t)(eq - *p));
+        json_object_set_new(cfg, key, json_string(eq + 1));
+    }
+    return 0;
+}
+
+/* The limits Docker keeps in HostConfig, checked as Docker checks them. */
+static int limits(const struct cell_run_opts *o, json_t *hc, cell_err_t *err)
+{
+    int64_t v = 0;
+    if (o->memory) {
+        if (parse_bytes("-m, --memory", o->memory, &v, err) < 0)
+            return -1;
+        if (v > 0 && v < 6 * 1024 * 1024)
+            return cell_error(err, 0, "Minimum memory limit allowed is 6MB");
+        json_object_set_new(hc, "Memory", json_integer(v));
+    }
+    if (o->memory_reservation) {
+        if (parse_bytes("--memory-reservation", o->memory_reservation, &v, err) < 0)
+            return -1;
+        json_object_set_new(hc, "MemoryReservation", json_integer(v));
+    }
+    if (o->memory_swap) {
+        if (!strcmp(o->memory_swap, "-1"))
+            v = -1;
+        else if (parse_bytes("--memory-swap", o->memory_swap, &v, err) < 0)
+            return -1;
+        json_object_set_new(hc, "MemorySwap", json_integer(v));
+    }
+    if (o->memory_swappiness) {
+        long long s;
+        if (parse_int("--memory-swappiness", o->memory_swappiness, -1, 100, &s, err) < 0)
+            return -1;
+        json_object_set_new(hc, "MemorySwappiness", json_integer(s));
+    }
+    if (o->cpus) {
+        if (parse_cpus(o->cpus, &v, err) < 0)
+            return -1;
+        json_object_set_new(hc, "NanoCpus", json_integer(v));
+    }
+    struct {
+        const char *flag, *value, *field;
+        long long min, max;
+    } ints[] = {
+        {"-c, --cpu-shares", o->cpu_shares, "CpuShares", 0, 262144},
+        {"--cpu-period", o->cpu_period, "CpuPeriod", 0, 1000000},
+        {"--cpu-quota", o->cpu_quota, "CpuQuota", -1, 1LL << 40},
+        {"--pids-limit", o->pids_limit, "PidsLimit", -1, 1LL << 40},
+        {"--blkio-weight", o->blkio_weight, "BlkioWeight", 0, 1000},
+        {"--oom-score-adj", o->oom_score_adj, "OomScoreAdj", -1000, 1000},
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(ints); i++) {
+        long long n;
+        if (!ints[i].value)
+            continue;
+        if (parse_int(ints[i].flag, ints[i].value, ints[i].min, ints[i].max, &n, err) < 0)
+            return -1;
+        json_object_set_new(hc, ints[i].field, json_integer(n));
+    }
+    if (o->cpus && (o->cpu_period || o->cpu_quota))
+        return cell_error(err, 0,
+                          "Conflicting options: Nano CPUs and CPU Period cannot both be "
+                          "set");
+    if (o->cpuset_cpus)
+        json_object_set_new(hc, "CpusetCpus", json_string(o->cpuset_cpus));
+    if (o->cpuset_mems)
+        json_object_set_new(hc, "CpusetMems", json_string(o->cpuset_mems));
+    json_object_set_new(hc, "OomKillDisable", json_boolean(o->oom_kill_disable));
+    v = 64 * 1024 * 1024;
+    if (o->shm_size && parse_bytes("--shm-size", o->shm_size, &v, err) < 0)
+        return -1;
+    json_object_set_new(hc, "ShmSize", json_integer(v));
+    return 0;
+}
+
+static int build_host_config(const struct cell_run_opts *o, json_t *hc, cell_err_t *err)
+{
+    json_object_set_new(hc, "AutoRemove", json_boolean(o->rm));
+    json_object_set_new(hc, "Privileged", json_boolean(o->privileged));
+    json_object_set_new(hc, "ReadonlyRootfs", json_boolean(o->read_only));
+    json_object_set_new(hc, "Init", json_boolean(o->init));
+    json_object_set_new(hc, "NetworkMode", json_string(o->network ? o->network : "none"));
+    if (restart_policy(o, hc, err) < 0 || log_config(o, hc, err) < 0)
+        return -1;
+    return limits(o, hc, err);
+}
+
+int cell_spec_record(const struct cell_run_opts *o, const json_t *image_config, const char *id,
+                     json_t *rec, cell_err_t *err)
+{
+    const json_t *icfg = json_object_get(image_config, "config");
+    json_t *cfg = json_object(), *hc = json_object();
+    json_object_set_new(rec, "Config", cfg);
+    json_object_set_new(rec, "HostConfig", hc);
+    if (build_config(o, icfg, id, cfg, err) < 0 || build_host_config(o, hc, err) < 0)
+        return -1;
+    json_t *args = process_args(cfg);
+    json_object_set_new(rec, "Path", json_incref(json_array_get(args, 0)));
+    json_array_remove(args, 0);
+    json_object_set_new(rec, "Args", args);
+    return 0;
+}
+
+/* ---- config.json ------------------------------------------------------------------------- */
+
+static void set_resources(const json_t *hc, json_t *linux)
+{
+    json_t *res = json_object_get(linux, "resources");
+    json_t *mem = json_object(), *cpu = json_object(), *pids = json_object();
+    json_int_t v;
+    if ((v = json_integer_value(json_object_get(hc, "Memory"))) > 0)
+        json_object_set_new(mem, "limit", json_integer(v));
+    if ((v = json_integer_value(json_object_get(hc, "MemoryReservation"))) > 0)
+        json_object_set_new(mem, "reservation", json_integer(v));
+    json_t *swap = json_object_get(hc, "MemorySwap");
+    if (json_is_integer(swap))
+        json_object_set_new(mem, "swap", json_integer(json_integer_value(swap)));
+    json_t *swp = json_object_get(hc, "MemorySwappiness");
+    if (json_is_integer(swp) && json_integer_value(swp) >= 0)
+        json_object_set_new(mem, "swappiness", json_integer(json_integer_value(swp)));
+    if (json_is_true(json_object_get(hc, "OomKillDisable")))
+        json_object_set_new(mem, "disableOOMKiller", json_true());
+    json_int_t nano = json_integer_value(json_object_get(hc, "NanoCpus"));
+    if (nano > 0) {
+        /* Docker's: a 100 ms period and the quota that share of it. */
+        json_object_set_new(cpu, "period", json_integer(100000));
+        json_object_set_new(cpu, "quota", json_integer(nano * 100000 / 1000000000));
+    }
+    if ((v = json_integer_value(json_object_get(hc, "CpuPeriod"))) > 0)
+        json_object_set_new(cpu, "period", json_integer(v));
+    if ((v = json_integer_value(json_object_get(hc, "CpuQuota"))) != 0)
+        json_object_set_new(cpu, "quota", json_integer(v));
+    if ((v = json_integer_value(json_object_get(hc, "CpuShares"))) > 0)
+        json_object_set_new(cpu, "shares", json_integer(v));
+    const char *s;
+    if ((s = json_string_value(json_object_get(hc, "CpusetCpus"))))
+        json_object_set_new(cpu, "cpus", json_string(s));
+    if ((s = json_string_value(json_object_get(hc, "CpusetMems"))))
+        json_object_set_new(cpu, "mems", json_string(s));
+    if ((v = json_integer_value(json_object_get(hc, "PidsLimit"))) != 0)
+        json_object_set_new(pids, "limit", json_integer(v));
+    if ((v = json_integer_value(json_object_get(hc, "BlkioWeight"))) > 0)
+        json_object_set_new(res, "blockIO", json_pack("{s:I}", "weight", (json_int_t)v));
+    json_object_size(mem) ? json_object_set_new(res, "memory", mem) : json_decref(mem);
+    json_object_size(cpu) ? json_object_set_new(res, "cpu", cpu) : json_decref(cpu);
+    json_object_size(pids) ? json_object_set_new(res, "pids", pids) : json_decref(pids);
+}
+
+static json_t *bind_mount(const char *dst, const char *src, bool ro)
+{
+    return json_pack("{s:s, s:s, s:s, s:[s,s,s,s]}", "destination", dst, "type", "bind", "source",
+                     src, "options", "rbind", "rprivate", "nosuid", ro ? "ro" : "rw");
+}
+
+/* /etc/hostname, /etc/hosts, /etc/resolv.conf from the container's
+ * directory, read-write as Docker binds them. */
+static void add_etc_mounts(json_t *mounts, const char *dir)
+{
+    static const char *const files[] = {"hostname", "hosts", "resolv.conf"};
+    for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+        _cleanup_free_ char *src = NULL, *dst = NULL;
+        if (asprintf(&src, "%s/%s", dir, files[i]) < 0 || asprintf(&dst, "/etc/%s", files[i]) < 0)
+            continue;
+        json_array_append_new(mounts, bind_mount(dst, src, false));
+    }
+}
+
+static void set_shm_size(json_t *mounts, json_int_t size)
+{
+    size_t i;
+    json_t *m;
+    json_array_foreach(mounts, i, m)
+    {
+        if (strcmp(json_string_value(json_object_get(m, "destination")), "/dev/shm") != 0)
+            continue;
+        char opt[64];
+        snprintf(opt, sizeof opt, "size=%lldk", (long long)(size / 1024));
+        json_object_set_new(
+            m, "options", json_pack("[s,s,s,s,s]", "nosuid", "noexec", "nodev", "mode=1777", opt));
+    }
+}
+
+int cell_spec_build(const json_t *rec, const char *rootfs, const char *dir, json_t **out,
+                    cell_err_t *err)
+{
+    json_t *spec = cell_runtime_default_spec(false);
+    if (!spec)
+        return cell_error(err, ENOMEM, "config.json");
+    const json_t *cfg = json_object_get(rec, "Config"), *hc = json_object_get(rec, "HostConfig");
+    json_t *proc = json_object_get(spec, "process");
+    json_object_set_new(proc, "terminal", json_boolean(json_is_true(json_object_get(cfg, "Tty"))));
+    json_object_set_new(proc, "args", process_args(cfg));
+    json_object_set_new(proc, "env", process_env(cfg));
+    const char *wd = json_string_value(json_object_get(cfg, "WorkingDir"));
+    json_object_set_new(proc, "cwd", json_string(wd && *wd ? wd : "/"));
+    json_object_del(proc, "rlimits");
+    json_object_set_new(proc, "noNewPrivileges", json_false());
+    json_t *oom = json_object_get(hc, "OomScoreAdj");
+    if (json_is_integer(oom))
+        json_object_set(proc, "oomScoreAdj", oom);
+    json_object_set_new(spec, "root",
+                        json_pack("{s:s, s:b}", "path", rootfs, "readonly",
+                                  json_is_true(json_object_get(hc, "ReadonlyRootfs"))));
+    json_object_set(spec, "hostname", json_object_get(cfg, "Hostname"));
+    const char *dom = json_string_value(json_object_get(cfg, "Domainname"));
+    if (dom && *dom)
+        json_object_set_new(spec, "domainname", json_string(dom));
+    json_t *mounts = json_object_get(spec, "mounts");
+    set_shm_size(mounts, json_integer_value(json_object_get(hc, "ShmSize")));
+    add_etc_mounts(mounts, dir);
+    json_t *linux = json_object_get(spec, "linux");
+    set_resources(hc, linux);
+    char cg[96];
+    snprintf(cg, sizeof cg, "/cell/%s", json_string_value(json_object_get(rec, "Id")));
+    json_object_set_new(linux, "cgroupsPath", json_string(cg));
+    *out = spec;
+    return 0;
+}
