@@ -56,6 +56,9 @@ int cli_parse_args(const struct cli_ctx *ctx, void *opts, int argc, char **argv,
     int n = cli_parse(&p, argc, argv, err);
     if (n < 0)
         return cell_error_prepend(err, "%s", ctx->cmd->name);
+    /* The positionals are at the front now; end them so that a vector of
+     * them (`run IMAGE CMD...`) can be used as it is. */
+    argv[n] = NULL;
     *args = (struct cli_args){.argc = n, .argv = argv, .help = p.help};
     if (p.help)
         cli_print_usage(stdout, ctx->prog, ctx->cmd);

@@ -76,7 +76,7 @@ struct cli_ctx {
 
 /* The parsed command line of one command. */
 struct cli_args {
-    int argc; /* positionals */
+    int argc; /* positionals; argv[argc] is NULL */
     char **argv;
     bool help; /* --help was given and the usage has been printed */
 };
