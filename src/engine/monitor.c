@@ -164,7 +164,15 @@ static int create_with_stdio(struct monitor *m, const int child[3], int console,
         .bundle = m->bundle,
         .console_fd = console,
     };
+    /* The init inherits the signal mask and ignored signals across execve:
+     * it must not get the monitor's (SIGTERM blocked, SIGPIPE ignored). */
+    sigset_t none, blocked;
+    sigemptyset(&none);
+    signal(SIGPIPE, SIG_DFL);
+    sigprocmask(SIG_SETMASK, &none, &blocked);
     int r = cell_runtime_create(&o, err);
+    sigprocmask(SIG_SETMASK, &blocked, NULL);
+    signal(SIGPIPE, SIG_IGN);
     int null = open("/dev/null", O_RDWR | O_CLOEXEC);
     for (int i = 0; i < 3 && null >= 0; i++)
         dup2(null, i);
