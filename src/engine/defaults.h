@@ -83,6 +83,9 @@ json_t *cell_defaults_seccomp(char *const *caps);
  * field: "...: syscalls[3].includes.minKernel: expected \"<kernel>.<major>\"". */
 json_t *cell_defaults_seccomp_from_docker(const json_t *profile, char *const *caps,
                                           const char *what, cell_err_t *err);
+/* `--security-opt seccomp=FILE`: the file read and converted as above;
+ * "seccomp profile FILE: ..." in errors, with the line of a JSON error. */
+json_t *cell_defaults_seccomp_from_file(const char *path, char *const *caps, cell_err_t *err);
 /* The same against a given host (tests; the engine uses the form above). */
 json_t *cell_defaults_seccomp_convert(const json_t *profile, char *const *caps,
                                       const struct cell_defaults_host *host, const char *what,

@@ -537,3 +537,27 @@ json_t *cell_defaults_seccomp_from_docker(const json_t *profile, char *const *ca
         return NULL;
     return cell_defaults_seccomp_convert(profile, caps, &host, what, err);
 }
+
+json_t *cell_defaults_seccomp_from_file(const char *path, char *const *caps, cell_err_t *err)
+{
+    _cleanup_free_ char *what = NULL;
+    if (asprintf(&what, "seccomp profile %s", path) < 0) {
+        cell_error(err, ENOMEM, "seccomp profile %s", path);
+        return NULL;
+    }
+    errno = 0;
+    json_error_t je;
+    json_t *profile = json_load_file(path, 0, &je);
+    if (!profile) {
+        /* jansson says "unable to open <path>: <strerror>" itself; only the
+         * errno is kept from that. */
+        if (je.line < 1 && errno)
+            cell_error(err, errno, "%s", what);
+        else
+            cell_error(err, 0, "%s: line %d column %d: %s", what, je.line, je.column, je.text);
+        return NULL;
+    }
+    json_t *out = cell_defaults_seccomp_from_docker(profile, caps, what, err);
+    json_decref(profile);
+    return out;
+}

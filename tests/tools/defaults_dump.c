@@ -40,16 +40,9 @@ static char **caps_from(char **argv)
 
 static int cmd_convert(const char *file, char **argv)
 {
-    json_error_t je;
-    json_t *p = json_load_file(file, 0, &je);
-    if (!p) {
-        fprintf(stderr, "%s: line %d: %s\n", file, je.line, je.text);
-        return 1;
-    }
     _cleanup_strv_ char **caps = caps_from(argv);
     _cleanup_err_ cell_err_t err = CELL_ERR_INIT;
-    json_t *out = cell_defaults_seccomp_from_docker(p, caps, file, &err);
-    json_decref(p);
+    json_t *out = cell_defaults_seccomp_from_file(file, caps, &err);
     if (!out) {
         fprintf(stderr, "%s\n", cell_error_text(&err));
         return 1;

@@ -576,6 +576,53 @@ static void test_podman_profile_converts_and_compiles(void **state)
     json_decref(p);
 }
 
+/* --security-opt seccomp=FILE: a missing file, bad JSON, a bad field and a
+ * good profile, each named by its path. */
+static void test_profile_from_a_file(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/cell-defaults-XXXXXX", path[64];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/p.json", dir);
+    _cleanup_err_ cell_err_t err = CELL_ERR_INIT;
+    char want[256];
+    assert_null(cell_defaults_seccomp_from_file(path, NULL, &err));
+    snprintf(want, sizeof want, "seccomp profile %s: No such file or directory", path);
+    assert_string_equal(cell_error_text(&err), want);
+    static const struct {
+        const char *text, *error;
+    } cases[] = {
+        {"{\"defaultAction\": \"SCMP_ACT_ERRNO\",\n  \"syscalls\": [}",
+         "line 2 column 16: unexpected token near '}'"},
+        {"{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"syscalls\": [{\"names\": [\"read\"],"
+         " \"action\": \"SCMP_ACT_ALOW\"}]}",
+         "syscalls[0].action: unknown action \"SCMP_ACT_ALOW\""},
+        {"{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"syscalls\": [{\"names\": [\"read\"],"
+         " \"action\": \"SCMP_ACT_ALLOW\"}]}",
+         NULL},
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        FILE *f = fopen(path, "w");
+        assert_non_null(f);
+        fputs(cases[i].text, f);
+        fclose(f);
+        cell_error_clear(&err);
+        json_t *out = cell_defaults_seccomp_from_file(path, NULL, &err);
+        if (!cases[i].error) {
+            assert_non_null(out);
+            assert_fate(out, "read", "allow");
+            assert_compiles(out);
+            json_decref(out);
+            continue;
+        }
+        assert_null(out);
+        snprintf(want, sizeof want, "seccomp profile %s: %s", path, cases[i].error);
+        assert_string_equal(cell_error_text(&err), want);
+    }
+    unlink(path);
+    rmdir(dir);
+}
+
 /* A compile check that cannot fail proves nothing: spoil one action. */
 static void test_a_spoiled_result_does_not_compile(void **state)
 {
@@ -790,6 +837,7 @@ int main(void)
         cmocka_unit_test(test_empty_profile_means_no_filter),
         cmocka_unit_test(test_bad_profiles_name_the_file_and_field),
         cmocka_unit_test(test_podman_profile_converts_and_compiles),
+        cmocka_unit_test(test_profile_from_a_file),
         cmocka_unit_test(test_a_spoiled_result_does_not_compile),
         cmocka_unit_test(test_default_profile_for_default_caps),
         cmocka_unit_test(test_default_profile_ptrace_on_old_kernels),
