@@ -31,7 +31,9 @@ char **cell_defaults_caps(void);
  *  - add ALL: every capability except the dropped ones;
  *  - drop ALL: exactly the added ones;
  *  - else: the default set minus the dropped ones, then the added ones.
- * *out is NULL-terminated, without repeats (free with cell_strv_free). */
+ * *out is NULL-terminated, without repeats (free with cell_strv_free).
+ * Docker puts the result in bounding, effective and permitted (none in
+ * inheritable or ambient) and leaves noNewPrivileges off. */
 int cell_defaults_apply_caps(char *const *add, char *const *drop, bool privileged, char ***out,
                              cell_err_t *err);
 
@@ -62,7 +64,8 @@ int cell_defaults_host(struct cell_defaults_host *h, cell_err_t *err);
 json_t *cell_defaults_seccomp_profile(void);
 
 /* Docker's default profile for a container with these capabilities, in OCI
- * form (linux.seccomp), its conditions resolved for this host: the same as
+ * form (linux.seccomp; a --privileged container gets none, Docker runs it
+ * unconfined), its conditions resolved for this host: the same as
  * cell_defaults_seccomp_from_docker(cell_defaults_seccomp_profile(), caps).
  * NULL when out of memory or uname is unreadable. */
 json_t *cell_defaults_seccomp(char *const *caps);
