@@ -4,6 +4,8 @@
  * naming the flag and the value when it is wrong. */
 #include "engine/spec.h"
 
+#include "engine/defaults.h"
+
 #include "base/cleanup.h"
 #include "base/strv.h"
 #include "base/units.h"
@@ -358,6 +360,41 @@ static int limits(const struct cell_run_opts *o, json_t *hc, cell_err_t *err)
     return 0;
 }
 
+/* Docker's --security-opt forms ("key=value"; the old "key:value" too). */
+static int security_opt_split(const char *opt, char **key, const char **value)
+{
+    size_t k = strcspn(opt, "=:");
+    *key = strndup(opt, k);
+    *value = opt[k] ? opt + k + 1 : NULL;
+    return *key ? 0 : -ENOMEM;
+}
+
+static int check_security_opts(const struct cell_run_opts *o, json_t *hc, cell_err_t *err)
+{
+    json_t *list = json_array();
+    json_object_set_new(hc, "SecurityOpt", list);
+    for (char **p = o->security_opt; p && *p; p++) {
+        _cleanup_free_ char *key = NULL;
+        const char *v;
+        if (security_opt_split(*p, &key, &v) < 0)
+            return cell_error(err, ENOMEM, "--security-opt");
+        bool ok = (!strcmp(key, "seccomp") && v && *v) ||
+                  (!strcmp(key, "no-new-privileges") &&
+                   (!v || !strcmp(v, "true") || !strcmp(v, "false"))) ||
+                  (!strcmp(key, "apparmor") && v && *v) || (!strcmp(key, "label") && v) ||
+                  (!strcmp(key, "systempaths") && v && !strcmp(v, "unconfined"));
+        if (!ok)
+            return cell_error(err, 0, "invalid --security-opt: %s", *p);
+        json_array_append_new(list, json_string(*p));
+    }
+    json_object_set_new(hc, "CapAdd", strv_json(o->cap_add));
+    json_object_set_new(hc, "CapDrop", strv_json(o->cap_drop));
+    char **caps = NULL;
+    int r = cell_defaults_apply_caps(o->cap_add, o->cap_drop, o->privileged, &caps, err);
+    cell_strv_free(caps);
+    return r;
+}
+
 static int build_host_config(const struct cell_run_opts *o, json_t *hc, cell_err_t *err)
 {
     json_object_set_new(hc, "AutoRemove", json_boolean(o->rm));
@@ -365,7 +402,8 @@ static int build_host_config(const struct cell_run_opts *o, json_t *hc, cell_err
     json_object_set_new(hc, "ReadonlyRootfs", json_boolean(o->read_only));
     json_object_set_new(hc, "Init", json_boolean(o->init));
     json_object_set_new(hc, "NetworkMode", json_string(o->network ? o->network : "none"));
-    if (restart_policy(o, hc, err) < 0 || log_config(o, hc, err) < 0)
+    if (restart_policy(o, hc, err) < 0 || log_config(o, hc, err) < 0 ||
+        check_security_opts(o, hc, err) < 0)
         return -1;
     return limits(o, hc, err);
 }
@@ -465,6 +503,94 @@ static void set_shm_size(json_t *mounts, json_int_t size)
     }
 }
 
+static char **strv_of(const json_t *a)
+{
+    char **v = calloc(json_array_size(a) + 1, sizeof *v);
+    size_t i;
+    json_t *x;
+    json_array_foreach(a, i, x) if (v) v[i] = strdup(json_string_value(x));
+    return v;
+}
+
+static void set_caps(json_t *proc, char *const *caps)
+{
+    json_t *c = json_object();
+    static const char *const sets[] = {"bounding", "effective", "permitted"};
+    for (size_t i = 0; i < ARRAY_SIZE(sets); i++)
+        json_object_set_new(c, sets[i], strv_json(caps));
+    json_object_set_new(proc, "capabilities", c);
+}
+
+/* Everything a privileged container may touch: every device (rules and
+ * nodes come from the runtime's defaults plus an allow-all rule), sysfs and
+ * cgroupfs writable, no masked or read-only paths, no seccomp. */
+static void set_privileged(json_t *spec)
+{
+    json_t *linux = json_object_get(spec, "linux");
+    json_object_set_new(json_object_get(linux, "resources"), "devices",
+                        json_pack("[{s:b, s:s}]", "allow", 1, "access", "rwm"));
+    json_object_del(linux, "maskedPaths");
+    json_object_del(linux, "readonlyPaths");
+    size_t i;
+    json_t *m;
+    json_array_foreach(json_object_get(spec, "mounts"), i, m)
+    {
+        const char *type = json_string_value(json_object_get(m, "type"));
+        if (!strcmp(type, "sysfs") || !strcmp(type, "cgroup"))
+            json_object_set_new(m, "options",
+                                json_pack("[s,s,s,s]", "nosuid", "noexec", "nodev", "rw"));
+    }
+}
+
+/* Capabilities, seccomp, no_new_privs, AppArmor, masked paths: Docker's
+ * defaults changed by --cap-add/--cap-drop/--privileged/--security-opt. */
+static int set_security(json_t *spec, const json_t *hc, cell_err_t *err)
+{
+    json_t *proc = json_object_get(spec, "process"), *linux = json_object_get(spec, "linux");
+    bool privileged = json_is_true(json_object_get(hc, "Privileged"));
+    _cleanup_strv_ char **add = strv_of(json_object_get(hc, "CapAdd"));
+    _cleanup_strv_ char **drop = strv_of(json_object_get(hc, "CapDrop"));
+    _cleanup_strv_ char **caps = NULL;
+    if (cell_defaults_apply_caps(add, drop, privileged, &caps, err) < 0)
+        return -1;
+    set_caps(proc, caps);
+    json_object_set_new(linux, "maskedPaths", cell_defaults_masked_paths());
+    json_object_set_new(linux, "readonlyPaths", cell_defaults_readonly_paths());
+    const char *seccomp = privileged ? "unconfined" : NULL;
+    size_t i;
+    json_t *x;
+    json_array_foreach(json_object_get(hc, "SecurityOpt"), i, x)
+    {
+        _cleanup_free_ char *key = NULL;
+        const char *v;
+        if (security_opt_split(json_string_value(x), &key, &v) < 0)
+            return cell_error(err, ENOMEM, "--security-opt");
+        if (!strcmp(key, "seccomp"))
+            seccomp = v;
+        else if (!strcmp(key, "no-new-privileges"))
+            json_object_set_new(proc, "noNewPrivileges", json_boolean(!v || !strcmp(v, "true")));
+        else if (!strcmp(key, "apparmor") && strcmp(v, "unconfined") != 0)
+            json_object_set_new(proc, "apparmorProfile", json_string(v));
+        else if (!strcmp(key, "systempaths")) {
+            json_object_del(linux, "maskedPaths");
+            json_object_del(linux, "readonlyPaths");
+        }
+    }
+    json_t *filter = NULL;
+    if (!seccomp)
+        filter = cell_defaults_seccomp(caps);
+    else if (strcmp(seccomp, "unconfined") != 0 &&
+             !(filter = cell_defaults_seccomp_from_file(seccomp, caps, err)))
+        return -1;
+    if (filter && !json_is_null(filter))
+        json_object_set_new(linux, "seccomp", filter);
+    else
+        json_decref(filter);
+    if (privileged)
+        set_privileged(spec);
+    return 0;
+}
+
 int cell_spec_build(const json_t *rec, const char *rootfs, const char *dir, json_t **out,
                     cell_err_t *err)
 {
@@ -498,6 +624,10 @@ int cell_spec_build(const json_t *rec, const char *rootfs, const char *dir, json
     char cg[96];
     snprintf(cg, sizeof cg, "/cell/%s", json_string_value(json_object_get(rec, "Id")));
     json_object_set_new(linux, "cgroupsPath", json_string(cg));
+    if (set_security(spec, hc, err) < 0) {
+        json_decref(spec);
+        return -1;
+    }
     *out = spec;
     return 0;
 }
