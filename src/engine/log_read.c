@@ -106,11 +106,12 @@ static int entry(struct reader *rd, const char *file, int64_t off, const char *l
     else {
         bool is_err = json_is_string(stream) && strcmp(json_string_value(stream), "stderr") == 0;
         int fd = is_err ? rd->err_fd : rd->out_fd;
-        char ts[40];
-        size_t n = cell_log_time_format(t, true, ts);
-        ts[n++] = ' ';
-        if (rd->o->timestamps)
+        if (rd->o->timestamps) {
+            char ts[40];
+            size_t n = cell_log_time_format(t, true, ts);
+            ts[n++] = ' ';
             r = output_add(&rd->out, fd, ts, n, err);
+        }
         if (r == 0 && log)
             r = output_add(&rd->out, fd, json_string_value(log), json_string_length(log), err);
     }
@@ -254,7 +255,10 @@ static int logset_try_open(int dirfd, const char *name, struct logset *s, cell_e
         snprintf(path, sizeof path, "%s.%d", name, i);
         if ((r = open_log(dirfd, path, &l, err)) <= 0 || (r = logset_push(s, &l, err)) < 0)
             break;
-        moved = s->has_current && same_file(cur.fd, l.fd);
+        /* A rotation meanwhile shows as a file met twice: the current one
+         * as name.1, or name.i again as name.(i+1). */
+        moved = (s->has_current && same_file(cur.fd, l.fd)) ||
+                (s->n > 1 && same_file(s->f[s->n - 2].fd, l.fd));
     }
     if (r < 0 || (s->has_current && logset_push(s, &cur, err) < 0)) {
         lines_free(&cur);
