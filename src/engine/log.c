@@ -186,7 +186,8 @@ static bool stamp_fraction(const char **p, const char *end, long *nsec)
     for (; *p < end && **p >= '0' && **p <= '9'; (*p)++, nd++)
         if (nd < 9)
             v = v * 10 + (**p - '0');
-    if (nd == 0 || nd > 9)
+    /* Go reads any number of digits and keeps nanoseconds. */
+    if (nd == 0)
         return false;
     for (; nd < 9; nd++)
         v *= 10;
@@ -219,7 +220,9 @@ static bool stamp_scan(const char *s, size_t len, struct stamp *t)
         !sep(&p, end, '-') || !digits(&p, end, 2, &t->day))
         return false;
     if (sep(&p, end, 'T')) {
-        if (!digits(&p, end, 2, &t->hour))
+        /* Go's "15" takes one digit or two. */
+        bool two = end - p >= 2 && p[1] >= '0' && p[1] <= '9';
+        if (!digits(&p, end, two ? 2 : 1, &t->hour))
             return false;
         if (sep(&p, end, ':')) {
             if (!digits(&p, end, 2, &t->min))

@@ -890,6 +890,8 @@ static void test_time_parse(void **state)
     assert_int_equal(tp("2026-12-03T12:28:21-05:00", now), T0);
     assert_int_equal(tp("2026-12-03T17:28Z", now), T0 - 21 * s);
     assert_int_equal(tp("2026-12-03T17Z", now), T0 - (28 * 60 + 21) * s);
+    assert_int_equal(tp("2026-12-03T7Z", now), T0 - (10 * 3600 + 28 * 60 + 21) * s);
+    assert_int_equal(tp("2026-12-03T17:28:21.1234567891Z", now), T0 + 123456789);
     assert_int_equal(tp("2026-12-03Z", now), T0 - (17 * 3600 + 28 * 60 + 21) * s);
     /* Without a zone: local time (UTC here, then UTC+2). */
     assert_int_equal(tp("2026-12-03", now), T0 - (17 * 3600 + 28 * 60 + 21) * s);
