@@ -293,7 +293,7 @@ static int tail_start(struct lines *l, long need, long *got, cell_err_t *err)
     if (fstat(l->fd, &st) < 0)
         return cell_error(err, errno, "stat log %s", l->name);
     char buf[READ_CHUNK];
-    int64_t end = st.st_size, start = 0;
+    int64_t end = st.st_size;
     long newlines = 0;
     while (end > 0) {
         size_t n = end < READ_CHUNK ? (size_t)end : READ_CHUNK;
@@ -313,7 +313,7 @@ static int tail_start(struct lines *l, long need, long *got, cell_err_t *err)
         }
         end -= (int64_t)n;
     }
-    l->pos = start;
+    l->pos = 0;
     *got = newlines;
     return 0;
 }
