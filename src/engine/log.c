@@ -186,7 +186,8 @@ static bool stamp_fraction(const char **p, const char *end, long *nsec)
     for (; *p < end && **p >= '0' && **p <= '9'; (*p)++, nd++)
         if (nd < 9)
             v = v * 10 + (**p - '0');
-    if (nd == 0 || nd > 9)
+    /* Go reads any number of digits and keeps nanoseconds. */
+    if (nd == 0)
         return false;
     for (; nd < 9; nd++)
         v *= 10;
@@ -219,7 +220,9 @@ static bool stamp_scan(const char *s, size_t len, struct stamp *t)
         !sep(&p, end, '-') || !digits(&p, end, 2, &t->day))
         return false;
     if (sep(&p, end, 'T')) {
-        if (!digits(&p, end, 2, &t->hour))
+        /* Go's "15" takes one digit or two. */
+        bool two = end - p >= 2 && p[1] >= '0' && p[1] <= '9';
+        if (!digits(&p, end, two ? 2 : 1, &t->hour))
             return false;
         if (sep(&p, end, ':')) {
             if (!digits(&p, end, 2, &t->min))
@@ -471,9 +474,30 @@ static int rotate_one(struct cell_log_writer *w, int from, int to, cell_err_t *e
     return 0;
 }
 
+static int shift_files(struct cell_log_writer *w, cell_err_t *err)
+{
+    if (w->opts.max_file < 2) {
+        if (unlinkat(w->dirfd, w->name, 0) < 0 && errno != ENOENT)
+            return cell_error(err, errno, "rotate log %s", w->name);
+        return 0;
+    }
+    char last[PATH_MAX];
+    snprintf(last, sizeof last, "%s.%d", w->name, w->opts.max_file - 1);
+    if (unlinkat(w->dirfd, last, 0) < 0 && errno != ENOENT)
+        return cell_error(err, errno, "remove log %s", last);
+    for (int i = w->opts.max_file - 1; i >= 1; i--) {
+        int r = rotate_one(w, i - 1, i, err);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
 /* Docker's order: drop the oldest, shift the others up, move the current
  * to name.1 and start a new one; with one file, remove it and start anew.
- * A reader holding the old file keeps reading it to its end. */
+ * A reader holding the old file keeps reading it to its end. When a rename
+ * fails the current file is truncated all the same, as Docker does: the
+ * log stays bounded and the writer usable; the error is returned. */
 static int rotate(struct cell_log_writer *w, cell_err_t *err)
 {
     int r = out_write(w, err);
@@ -481,19 +505,9 @@ static int rotate(struct cell_log_writer *w, cell_err_t *err)
         return r;
     close(w->fd);
     w->fd = -1;
-    if (w->opts.max_file < 2) {
-        if (unlinkat(w->dirfd, w->name, 0) < 0 && errno != ENOENT)
-            return cell_error(err, errno, "rotate log %s", w->name);
-    } else {
-        char last[PATH_MAX];
-        snprintf(last, sizeof last, "%s.%d", w->name, w->opts.max_file - 1);
-        if (unlinkat(w->dirfd, last, 0) < 0 && errno != ENOENT)
-            return cell_error(err, errno, "remove log %s", last);
-        for (int i = w->opts.max_file - 1; i >= 1; i--)
-            if ((r = rotate_one(w, i - 1, i, err)) < 0)
-                return r;
-    }
-    return open_current(w, O_TRUNC, err);
+    r = shift_files(w, err);
+    int ro = open_current(w, O_TRUNC, r < 0 ? NULL : err);
+    return r < 0 ? r : ro;
 }
 
 static int now_ns(int64_t *ns)
@@ -520,16 +534,12 @@ static int out_reserve(struct cell_log_writer *w, size_t need)
     return 0;
 }
 
-/* One entry for the bytes kept for stream s. */
-static int emit(struct cell_log_writer *w, enum cell_log_stream s, cell_err_t *err)
+static int append_entry(struct cell_log_writer *w, enum cell_log_stream s, cell_err_t *err)
 {
     struct pending *p = &w->pend[s];
-    int r;
-    /* Docker checks before an entry: a file may pass max-size by one. */
-    if (w->opts.max_size > 0 && w->size >= w->opts.max_size && (r = rotate(w, err)) < 0)
-        return r;
     int64_t t = 0;
-    if ((r = now_ns(&t)) < 0)
+    int r = now_ns(&t);
+    if (r < 0)
         return cell_error(err, -r, "clock_gettime");
     if (out_reserve(w, p->len * 6 + 128) < 0)
         return cell_error(err, ENOMEM, "log entry");
@@ -541,8 +551,26 @@ static int emit(struct cell_log_writer *w, enum cell_log_stream s, cell_err_t *e
     o += sprintf(o, "\"}\n");
     w->out_len += (size_t)(o - start);
     w->size += o - start;
-    p->len = 0;
     return w->out_len >= OUT_FLUSH_AT ? out_write(w, err) : 0;
+}
+
+/* One entry for the bytes kept for stream s; they are consumed whatever
+ * happens, so a failure never glues them to the next line. The entry is
+ * still written when only the rotation before it failed. */
+static int emit(struct cell_log_writer *w, enum cell_log_stream s, cell_err_t *err)
+{
+    int r = 0;
+    /* Docker checks before an entry: a file may pass max-size by one. */
+    if (w->fd >= 0 && w->opts.max_size > 0 && w->size >= w->opts.max_size)
+        r = rotate(w, err);
+    else if (w->fd < 0) /* a rotation could not start a new file: again */
+        r = open_current(w, 0, err);
+    if (w->fd >= 0) {
+        int ra = append_entry(w, s, r < 0 ? NULL : err);
+        r = r < 0 ? r : ra;
+    }
+    w->pend[s].len = 0;
+    return r;
 }
 
 int cell_log_writer_open(int dirfd, const char *name, const struct cell_log_opts *o,
@@ -577,6 +605,7 @@ int cell_log_writer_write(struct cell_log_writer *w, enum cell_log_stream s, con
 {
     struct pending *p = &w->pend[s == CELL_LOG_STDERR];
     s = s == CELL_LOG_STDERR ? CELL_LOG_STDERR : CELL_LOG_STDOUT;
+    int r = 0, r1;
     while (len > 0) {
         /* A line is whole when it and its newline fit in the split size;
          * else the first CELL_LOG_SPLIT_SIZE bytes are a piece (Docker's
@@ -589,35 +618,34 @@ int cell_log_writer_write(struct cell_log_writer *w, enum cell_log_stream s, con
         p->len += take;
         buf += take;
         len -= take;
-        if (nl || p->len == CELL_LOG_SPLIT_SIZE) {
-            int r = emit(w, s, err);
-            if (r < 0)
-                return r;
-        }
+        /* On an error the rest is still logged; the first error is returned. */
+        if ((nl || p->len == CELL_LOG_SPLIT_SIZE) && (r1 = emit(w, s, r < 0 ? NULL : err)) < 0 &&
+            r == 0)
+            r = r1;
     }
-    return out_write(w, err);
+    r1 = out_write(w, r < 0 ? NULL : err);
+    return r < 0 ? r : r1;
 }
 
 int cell_log_writer_flush(struct cell_log_writer *w, cell_err_t *err)
 {
-    for (int s = CELL_LOG_STDOUT; s <= CELL_LOG_STDERR; s++) {
-        if (w->pend[s].len == 0)
-            continue;
-        int r = emit(w, (enum cell_log_stream)s, err);
-        if (r < 0)
-            return r;
-    }
-    return out_write(w, err);
+    int r = 0, r1;
+    for (int s = CELL_LOG_STDOUT; s <= CELL_LOG_STDERR; s++)
+        if (w->pend[s].len > 0 && (r1 = emit(w, (enum cell_log_stream)s, r < 0 ? NULL : err)) < 0 &&
+            r == 0)
+            r = r1;
+    r1 = out_write(w, r < 0 ? NULL : err);
+    return r < 0 ? r : r1;
 }
 
 void cell_log_writer_close(struct cell_log_writer *w)
 {
     if (!w)
         return;
-    if (w->fd >= 0) {
+    if (w->dirfd >= 0)
         cell_log_writer_flush(w, NULL);
+    if (w->fd >= 0)
         close(w->fd);
-    }
     if (w->dirfd >= 0)
         close(w->dirfd);
     free(w->name);

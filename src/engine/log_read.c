@@ -106,11 +106,12 @@ static int entry(struct reader *rd, const char *file, int64_t off, const char *l
     else {
         bool is_err = json_is_string(stream) && strcmp(json_string_value(stream), "stderr") == 0;
         int fd = is_err ? rd->err_fd : rd->out_fd;
-        char ts[40];
-        size_t n = cell_log_time_format(t, true, ts);
-        ts[n++] = ' ';
-        if (rd->o->timestamps)
+        if (rd->o->timestamps) {
+            char ts[40];
+            size_t n = cell_log_time_format(t, true, ts);
+            ts[n++] = ' ';
             r = output_add(&rd->out, fd, ts, n, err);
+        }
         if (r == 0 && log)
             r = output_add(&rd->out, fd, json_string_value(log), json_string_length(log), err);
     }
@@ -254,7 +255,10 @@ static int logset_try_open(int dirfd, const char *name, struct logset *s, cell_e
         snprintf(path, sizeof path, "%s.%d", name, i);
         if ((r = open_log(dirfd, path, &l, err)) <= 0 || (r = logset_push(s, &l, err)) < 0)
             break;
-        moved = s->has_current && same_file(cur.fd, l.fd);
+        /* A rotation meanwhile shows as a file met twice: the current one
+         * as name.1, or name.i again as name.(i+1). */
+        moved = (s->has_current && same_file(cur.fd, l.fd)) ||
+                (s->n > 1 && same_file(s->f[s->n - 2].fd, l.fd));
     }
     if (r < 0 || (s->has_current && logset_push(s, &cur, err) < 0)) {
         lines_free(&cur);
@@ -289,7 +293,7 @@ static int tail_start(struct lines *l, long need, long *got, cell_err_t *err)
     if (fstat(l->fd, &st) < 0)
         return cell_error(err, errno, "stat log %s", l->name);
     char buf[READ_CHUNK];
-    int64_t end = st.st_size, start = 0;
+    int64_t end = st.st_size;
     long newlines = 0;
     while (end > 0) {
         size_t n = end < READ_CHUNK ? (size_t)end : READ_CHUNK;
@@ -309,7 +313,7 @@ static int tail_start(struct lines *l, long need, long *got, cell_err_t *err)
         }
         end -= (int64_t)n;
     }
-    l->pos = start;
+    l->pos = 0;
     *got = newlines;
     return 0;
 }

@@ -524,6 +524,27 @@ static void test_rotation_single_file(void **state)
     output_free(&o);
 }
 
+static void test_rotation_failure_keeps_writing(void **state)
+{
+    int d = dirfd_of(state);
+    /* The oldest file cannot be removed (a directory stands there). */
+    assert_int_equal(mkdirat(d, LOG ".2", 0755), 0);
+    struct cell_log_writer *w = writer(d, 200, 3);
+    write_numbered(w, 0, 3);
+    _cleanup_err_ cell_err_t err = CELL_ERR_INIT;
+    assert_true(cell_log_writer_write(w, CELL_LOG_STDOUT, "line 003\n", 9, &err) < 0);
+    assert_string_equal(cell_error_text(&err), "remove log container.log.2: Is a directory");
+    /* The log stays bounded and usable: started anew, as Docker does, with
+     * the entry whose rotation failed and the ones after it. */
+    write_numbered(w, 4, 5);
+    cell_log_writer_close(w);
+    struct output o = read_ok(d, &ALL);
+    expect_numbered(o.out, 3, 5);
+    output_free(&o);
+    assert_false(exists(d, LOG ".1"));
+    assert_int_equal(unlinkat(d, LOG ".2", AT_REMOVEDIR), 0);
+}
+
 static void test_no_rotation_without_max_size(void **state)
 {
     int d = dirfd_of(state);
@@ -660,16 +681,16 @@ static bool child_running(void *data)
 static void test_follow_across_rotation(void **state)
 {
     int d = dirfd_of(state);
-    struct cell_log_writer *w = writer(d, 200, 5);
+    struct cell_log_writer *w = writer(d, 200, 6);
     write_numbered(w, 0, 4);
     cell_log_writer_close(w);
     child = fork();
     assert_true(child >= 0);
     if (child == 0) {
-        /* The monitor: a line every 5 ms, a rotation every third. */
-        w = writer(d, 200, 5);
+        /* The monitor: a line every 8 ms, a rotation every third. */
+        w = writer(d, 200, 6);
         for (int i = 4; i < 60; i++) {
-            usleep(5000);
+            usleep(8000);
             write_numbered(w, i, i + 1);
         }
         cell_log_writer_close(w);
@@ -681,8 +702,36 @@ static void test_follow_across_rotation(void **state)
     /* All lines written while following, none twice, though most of them
      * were rotated away long before the end. */
     expect_numbered(r.out, 2, 60);
-    assert_false(exists(d, LOG ".5"));
+    assert_true(exists(d, LOG ".5"));
+    assert_false(exists(d, LOG ".6"));
     assert_true(now_ns() - start < 10 * 1000000000LL);
+    output_free(&r);
+}
+
+static struct cell_log_writer *burst_writer;
+
+/* The first call writes lines 4..9 at once: two rotations happen before the
+ * follower drains again, so the file it holds is name.2 by then. */
+static bool burst_then_stop(void *data)
+{
+    (void)data;
+    if (!burst_writer)
+        return false;
+    write_numbered(burst_writer, 4, 10);
+    cell_log_writer_close(burst_writer);
+    burst_writer = NULL;
+    return true;
+}
+
+static void test_follow_catches_up_missed_rotations(void **state)
+{
+    int d = dirfd_of(state);
+    burst_writer = writer(d, 200, 5);
+    write_numbered(burst_writer, 0, 4); /* name.1: 0-2, name: 3 */
+    struct cell_log_read_opts o = {.tail = -1, .follow = true, .running = burst_then_stop};
+    struct output r = read_ok(d, &o);
+    assert_true(exists(d, LOG ".3"));
+    expect_numbered(r.out, 0, 10);
     output_free(&r);
 }
 
@@ -841,6 +890,8 @@ static void test_time_parse(void **state)
     assert_int_equal(tp("2026-12-03T12:28:21-05:00", now), T0);
     assert_int_equal(tp("2026-12-03T17:28Z", now), T0 - 21 * s);
     assert_int_equal(tp("2026-12-03T17Z", now), T0 - (28 * 60 + 21) * s);
+    assert_int_equal(tp("2026-12-03T7Z", now), T0 - (10 * 3600 + 28 * 60 + 21) * s);
+    assert_int_equal(tp("2026-12-03T17:28:21.1234567891Z", now), T0 + 123456789);
     assert_int_equal(tp("2026-12-03Z", now), T0 - (17 * 3600 + 28 * 60 + 21) * s);
     /* Without a zone: local time (UTC here, then UTC+2). */
     assert_int_equal(tp("2026-12-03", now), T0 - (17 * 3600 + 28 * 60 + 21) * s);
@@ -888,6 +939,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rotation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rotation_reopen_keeps_size, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rotation_single_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rotation_failure_keeps_writing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_rotation_without_max_size, setup, teardown),
         cmocka_unit_test_setup_teardown(test_since_until, setup, teardown),
         cmocka_unit_test_setup_teardown(test_timestamps, setup, teardown),
@@ -896,6 +948,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_incomplete_last_entry, setup, teardown),
         cmocka_unit_test_setup_teardown(test_corrupt_entry, setup, teardown),
         cmocka_unit_test_setup_teardown(test_follow_across_rotation, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_follow_catches_up_missed_rotations, setup, teardown),
         cmocka_unit_test_setup_teardown(test_follow_ends_when_stopped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_follow_waits_for_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_follow_until, setup, teardown),
