@@ -88,14 +88,6 @@ int flag_error(cell_err_t *err, int errnum, const char *flag, const char *value,
     return cell_error(err, errnum, "invalid argument %s for \"%s\" flag: %s", quoted, name, msg);
 }
 
-const char *go_strerror(int errnum, char *buf, size_t n)
-{
-    snprintf(buf, n, "%s", strerror(errnum));
-    if (buf[0] && buf[1] && !isupper((unsigned char)buf[1]))
-        buf[0] = (char)tolower((unsigned char)buf[0]);
-    return buf;
-}
-
 /* ---- Go's number parsers -------------------------------------------------- */
 
 int parse_go_uint(const char *s, uint64_t *out)

@@ -7,7 +7,9 @@
  * (pflag's frame around the message of Docker's own parser), or Docker's own
  * line where it already names both ("invalid --security-opt: ..."). Parse
  * errors carry errnum 0, so cell_error_text adds no strerror; a host call
- * that fails (stat, open) carries its errno, already spelled out in the line.
+ * that fails (stat, open, mkdir) carries its errno, whose text
+ * cell_error_text appends ("...: open /x: No such file or directory"), and
+ * what cell cannot do yet (volumes) carries ENOTSUP.
  *
  * A flag name is given as the user knows it: "--memory", "memory" or
  * "-m, --memory" all print as "-m, --memory" (Docker's short flags are

@@ -145,12 +145,11 @@ int cell_flags_devices(const char *s, json_t *devices, json_t *rules, cell_err_t
     if (r == -ENOMEM)
         return cell_error(err, ENOMEM, "--device");
     if (r < 0) {
-        char buf[128];
-        const char *why = r == -ENODEV ? "not a device node" : go_strerror(-r, buf, sizeof(buf));
+        /* The errno's text follows (cell_error_text), where Docker prints Go's. */
         _cleanup_free_ char *q = go_quote(d.host);
         return flag_error(err, r == -ENODEV ? 0 : -r, "device", s,
-                          "error gathering device information while adding custom device %s: %s",
-                          q ? q : d.host, why);
+                          "error gathering device information while adding custom device %s%s",
+                          q ? q : d.host, r == -ENODEV ? ": not a device node" : "");
     }
     return 0;
 }
@@ -182,9 +181,7 @@ static int block_device(const char *flag, const char *s, const char *path, json_
 {
     struct stat st;
     if (stat(path, &st) < 0) {
-        char buf[128];
-        int e = errno;
-        return flag_error(err, e, flag, s, "stat %s: %s", path, go_strerror(e, buf, sizeof(buf)));
+        return flag_error(err, errno, flag, s, "stat %s", path);
     }
     /* Docker would pass the numbers of any file on and let the kernel refuse
      * them when the container starts; saying so now is clearer. */

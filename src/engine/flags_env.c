@@ -135,11 +135,8 @@ static int env_file_line(const char *path, char *line, size_t len, unsigned line
 int cell_flags_env_file(const char *path, char ***env, cell_err_t *err)
 {
     _cleanup_fclose_ FILE *f = fopen(path, "re");
-    if (!f) {
-        char buf[128];
-        return flag_error(err, errno, "env-file", path, "open %s: %s", path,
-                          go_strerror(errno, buf, sizeof(buf)));
-    }
+    if (!f)
+        return flag_error(err, errno, "env-file", path, "open %s", path);
     /* Lines go into a copy: on error the caller's vector stays as it was. */
     _cleanup_strv_ char **out = NULL;
     for (size_t i = 0; env && *env && (*env)[i]; i++)
@@ -194,12 +191,9 @@ static int seccomp_opt(const char *s, const char *v, struct cell_security_opts *
         return 0;
     }
     _cleanup_fclose_ FILE *f = fopen(v, "re");
-    if (!f) {
-        char buf[128];
+    if (!f)
         return flag_error(err, errno, "security-opt", s,
-                          "opening seccomp profile (%s) failed: open %s: %s", v, v,
-                          go_strerror(errno, buf, sizeof(buf)));
-    }
+                          "opening seccomp profile (%s) failed: open %s", v, v);
     json_error_t je;
     json_t *profile = json_loadf(f, JSON_REJECT_DUPLICATES, &je);
     if (!profile)

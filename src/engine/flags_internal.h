@@ -30,6 +30,3 @@ int parse_go_uint(const char *s, uint64_t *out);
 /* Go's message for a failed strconv call: `strconv.ParseInt: parsing "x":
  * invalid syntax`; newly allocated. */
 char *go_num_error(const char *func, const char *s, int r);
-
-/* strerror(errnum) as Go spells errno texts (first letter in lower case). */
-const char *go_strerror(int errnum, char *buf, size_t n);

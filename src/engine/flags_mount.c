@@ -221,7 +221,7 @@ int cell_flags_volume(const char *s, json_t **mount, cell_err_t *err)
     bool ro = false, nocopy = false;
     const char *propagation = NULL;
     if (n == 1)
-        return volume_error(s, ENOTSUP, err, "anonymous volume %s: volumes are not supported yet",
+        return volume_error(s, ENOTSUP, err, "anonymous volume %s (volumes are not in cell yet)",
                             s);
     if (n == 2 && volume_mode_valid(parts[1], &ro, &nocopy, &propagation))
         return volume_error(s, 0, err, "invalid volume specification: '%s'", s);
@@ -230,7 +230,7 @@ int cell_flags_volume(const char *s, json_t **mount, cell_err_t *err)
     /* Docker's client makes ".", "./x" and ".x" absolute; any other source
      * that is not a path names a volume. */
     if (parts[0][0] != '/' && parts[0][0] != '.')
-        return volume_error(s, ENOTSUP, err, "named volume %s: volumes are not supported yet",
+        return volume_error(s, ENOTSUP, err, "named volume %s (volumes are not in cell yet)",
                             parts[0]);
     _cleanup_free_ char *source = path_absolute(parts[0]);
     if (!source)
@@ -245,10 +245,8 @@ int cell_flags_volume(const char *s, json_t **mount, cell_err_t *err)
                             "\"bind\": %s",
                             s, why);
     int r = make_source_dir(source);
-    if (r < 0) {
-        char eb[128];
-        return volume_error(s, -r, err, "mkdir %s: %s", source, go_strerror(-r, eb, sizeof(eb)));
-    }
+    if (r < 0)
+        return volume_error(s, -r, err, "mkdir %s", source);
     json_t *m = bind_mount(source, parts[1], true, ro ? "ro" : NULL, propagation);
     if (!m)
         return cell_error(err, ENOMEM, "--volume");
@@ -723,8 +721,7 @@ int cell_flags_mount(const char *s, json_t **mount, cell_err_t *err)
     if (strcmp(m.type, "tmpfs") == 0)
         return mount_tmpfs(s, &m, mount, err);
     if (strcmp(m.type, "volume") == 0 || strcmp(m.type, "image") == 0)
-        return mount_error(s, ENOTSUP, err, "mount type %s: %s mounts are not supported yet",
-                           m.type, m.type);
+        return mount_error(s, ENOTSUP, err, "mount type %s (not in cell yet)", m.type);
     return mount_error(s, 0, err, "invalid mount config for type \"%s\": mount type unknown",
                        m.type);
 }
