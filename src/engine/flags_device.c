@@ -159,11 +159,14 @@ int cell_flags_device(const char *s, json_t **device, json_t **rule, cell_err_t 
     json_t *devices = json_array(), *rules = json_array();
     int r = devices && rules ? cell_flags_devices(s, devices, rules, err)
                              : cell_error(err, ENOMEM, "--device");
-    if (r == 0 && json_array_size(devices) != 1)
+    if (r == 0 && json_array_size(devices) != 1) {
+        _cleanup_free_ char *host = strndup(s, strcspn(s, ":"));
+        _cleanup_free_ char *q = host ? go_quote(host) : NULL;
         r = flag_error(err, 0, "device", s,
-                       "error gathering device information while adding custom device: a "
-                       "directory of %zu devices where one device was expected",
-                       json_array_size(devices));
+                       "error gathering device information while adding custom device %s: a "
+                       "directory of %zu devices where one device node was expected",
+                       q ? q : s, json_array_size(devices));
+    }
     if (r == 0) {
         *device = json_incref(json_array_get(devices, 0));
         *rule = json_incref(json_array_get(rules, 0));

@@ -24,6 +24,7 @@
 /* One line of passwd or group split at ':' (fields past the end are ""). */
 struct entry {
     char *line;
+    size_t cap; /* getline's buffer, reused line after line */
     char *field[7];
 };
 
@@ -42,9 +43,8 @@ static bool is_number(const char *s, int64_t *v)
 /* The next non-empty line of f (blanks trimmed at both ends), split. */
 static bool next_entry(FILE *f, struct entry *e)
 {
-    size_t cap = 0;
     ssize_t n;
-    while ((n = getline(&e->line, &cap, f)) >= 0) {
+    while ((n = getline(&e->line, &e->cap, f)) >= 0) {
         char *p = e->line, *end = e->line + n;
         while (p < end && strchr(" \t\r\n\v\f", *p))
             p++;

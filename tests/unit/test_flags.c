@@ -929,13 +929,18 @@ static void test_device_directory(void **state)
 
     /* the one-device call says it got a directory */
     json_t *dev = NULL, *rule = NULL;
-    assert_true(cell_flags_device(arg, &dev, &rule, &err) < 0);
+    char msg[3 * PATH_MAX];
+    snprintf(msg, sizeof(msg),
+             "invalid argument \"%s\" for \"--device\" flag: error gathering device information "
+             "while adding custom device \"%s\": a directory of 2 devices where one device node "
+             "was expected",
+             arg, dir);
+    assert_error(cell_flags_device(arg, &dev, &rule, &err), &err, 0, msg);
     assert_null(dev);
-    cell_error_clear(&err);
+    assert_null(rule);
     /* an empty directory is not a device */
     snprintf(path, sizeof(path), "%s/empty", dir);
     assert_int_equal(mkdir(path, 0755), 0);
-    char msg[3 * PATH_MAX];
     snprintf(msg, sizeof(msg),
              "invalid argument \"%s\" for \"--device\" flag: error gathering device information "
              "while adding custom device \"%s\": not a device node",
