@@ -385,6 +385,33 @@ json_t *cell_flags_json_u64(uint64_t v)
     return json_stringn_nocheck(buf, (size_t)n);
 }
 
+/* jansson writes the tagged form as "\u0000DIGITS"; no other string of a
+ * spec can hold a NUL (none is loaded with JSON_ALLOW_NUL, and C strings
+ * end at one), so each such string is one of ours. */
+char *cell_flags_json_dumps(const json_t *v, size_t flags)
+{
+    static const char tag[] = "\"\\u0000";
+    _cleanup_free_ char *text = json_dumps(v, flags);
+    if (!text)
+        return NULL;
+    char *out = malloc(strlen(text) + 1), *o = out;
+    if (!out)
+        return NULL;
+    for (const char *p = text; *p;) {
+        size_t digits =
+            strncmp(p, tag, sizeof(tag) - 1) == 0 ? strspn(p + sizeof(tag) - 1, "0123456789") : 0;
+        if (digits && p[sizeof(tag) - 1 + digits] == '"') {
+            memcpy(o, p + sizeof(tag) - 1, digits);
+            o += digits;
+            p += sizeof(tag) + digits;
+        } else {
+            *o++ = *p++;
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
 static int ulimit_value(const char *s, const char *v, int64_t *out, cell_err_t *err)
 {
     if (strcmp(v, "infinity") == 0) {

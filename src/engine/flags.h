@@ -175,3 +175,7 @@ int cell_flags_resolve_user(int rootfd, const char *user, char *const *group_add
  * cannot be jansson integers; they come back in the runtime's tagged form
  * (a string of NUL + decimal digits) that cell_spec_json_u64 reads. */
 json_t *cell_flags_json_u64(uint64_t v);
+
+/* json_dumps(v, flags) with every tagged integer written as the number it
+ * is ("hard":18446744073709551615), as config.json must have it. */
+char *cell_flags_json_dumps(const json_t *v, size_t flags);

@@ -15,6 +15,7 @@
 #include "base/error.h"
 #include "base/strv.h"
 #include "engine/flags.h"
+#include "runtime/runtime.h"
 #include "runtime/spec/spec.h"
 
 #include <dirent.h>
@@ -1203,6 +1204,84 @@ static void test_resolve_user_not_a_file(void **state)
     rootfs_drop(&r);
 }
 
+/* ---- the fragments in a config.json -------------------------------------- */
+
+static void must(int r, cell_err_t *err)
+{
+    if (r < 0)
+        fail_msg("%s", cell_error_text(err));
+}
+
+/* The call's output j, once the call has run (the comma orders them). */
+#define TAKE(call) (must((call), &err), j)
+
+/* Every kind of fragment, put where the engine puts it, is what cell's own
+ * spec parser accepts (RLIM_INFINITY written as a number by
+ * cell_flags_json_dumps). */
+static void test_fragments_in_a_spec(void **state)
+{
+    (void)state;
+    _cleanup_free_ char *dir = tmpdir_new();
+    json_t *spec = cell_runtime_default_spec(false);
+    json_t *proc = json_object_get(spec, "process"), *linux = json_object_get(spec, "linux");
+    json_t *mounts = json_object_get(spec, "mounts"), *res = json_object_get(linux, "resources");
+    _cleanup_err_ cell_err_t err = CELL_ERR_INIT;
+    json_t *j = NULL, *rule = NULL;
+    char arg[PATH_MAX + 64];
+
+    json_t *rlimits = json_array();
+    json_array_append_new(rlimits, TAKE(cell_flags_ulimit("nofile=1024:2048", &j, &err)));
+    json_array_append_new(rlimits, TAKE(cell_flags_ulimit("core=-1", &j, &err)));
+    json_object_set_new(proc, "rlimits", rlimits);
+    snprintf(arg, sizeof(arg), "%s:/data:ro", dir);
+    json_array_append_new(mounts, TAKE(cell_flags_volume(arg, &j, &err)));
+    snprintf(arg, sizeof(arg),
+             "type=bind,src=%s,dst=/rro,ro,bind-recursive=readonly,"
+             "bind-propagation=rprivate",
+             dir);
+    json_array_append_new(mounts, TAKE(cell_flags_mount(arg, &j, &err)));
+    json_array_append_new(mounts, TAKE(cell_flags_tmpfs("/run:size=64m,mode=1777", &j, &err)));
+    json_t *devices = json_array(), *rules = json_array();
+    assert_int_equal(cell_flags_device("/dev/null:/dev/n:rw", &j, &rule, &err), 0);
+    json_array_append_new(devices, j);
+    json_array_append_new(rules, rule);
+    json_object_set_new(linux, "devices", devices);
+    json_object_set_new(res, "devices", rules);
+    char blk[PATH_MAX];
+    struct stat st;
+    assert_non_null(some_block_device(blk, sizeof(blk), &st));
+    snprintf(arg, sizeof(arg), "%s:1mb", blk);
+    json_t *bps = json_array(), *weights = json_array();
+    json_array_append_new(bps, TAKE(cell_flags_throttle("device-read-bps", arg, false, &j, &err)));
+    snprintf(arg, sizeof(arg), "%s:300", blk);
+    json_array_append_new(weights, TAKE(cell_flags_weight_device(arg, &j, &err)));
+    json_object_set_new(
+        res, "blockIO",
+        json_pack("{s:o, s:o}", "throttleReadBpsDevice", bps, "weightDevice", weights));
+    char *k = NULL, *v = NULL;
+    assert_int_equal(cell_flags_sysctl("net.core.somaxconn=1024", false, &k, &v, &err), 0);
+    json_object_set_new(linux, "sysctl", json_pack("{s:s}", k, v));
+    free(k);
+    free(v);
+    struct rootfs r;
+    rootfs_make(&r, passwd_text, group_text);
+    char *home = NULL, *adds[] = {"staff", NULL};
+    assert_int_equal(cell_flags_resolve_user(r.fd, "alice", adds, &j, &home, &err), 0);
+    json_object_set_new(proc, "user", j);
+    free(home);
+    rootfs_drop(&r);
+
+    _cleanup_free_ char *text = cell_flags_json_dumps(spec, JSON_COMPACT);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "\"soft\":18446744073709551615,\"hard\":18446744073709551615"));
+    struct cell_spec *parsed = NULL;
+    if (cell_spec_parse(text, strlen(text), &parsed, &err) < 0)
+        fail_msg("%s\n%s", cell_error_text(&err), text);
+    cell_spec_free(parsed);
+    json_decref(spec);
+    rm_rf(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1225,6 +1304,7 @@ int main(void)
         cmocka_unit_test(test_resolve_user),
         cmocka_unit_test(test_resolve_user_symlinked_etc),
         cmocka_unit_test(test_resolve_user_not_a_file),
+        cmocka_unit_test(test_fragments_in_a_spec),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
