@@ -7,6 +7,7 @@
 #include "base/cleanup.h"
 #include "base/fd.h"
 #include "engine/monitor.h"
+#include "engine/flags.h"
 #include "engine/spec.h"
 #include "image/image.h"
 #include "image/pull.h"
@@ -72,45 +73,82 @@ static int write_file(int dirfd, const char *name, const char *text, cell_err_t 
     return r < 0 ? cell_error(err, -r, "write %s", name) : 0;
 }
 
-/* /etc/hostname, /etc/hosts and /etc/resolv.conf as Docker writes them for
- * a container without a user network. */
+/* The host's resolv.conf, or one made of --dns, --dns-search, --dns-option
+ * (each replacing the host's lines of its kind, as Docker does). */
+static char *resolv_conf(const json_t *hc)
+{
+    _cleanup_free_ char *host = NULL;
+    size_t len;
+    if (cell_read_file_at(AT_FDCWD, "/etc/resolv.conf", &host, &len) < 0)
+        host = strdup("");
+    const json_t *dns = json_object_get(hc, "Dns"), *search = json_object_get(hc, "DnsSearch"),
+                 *opts = json_object_get(hc, "DnsOptions");
+    if (!json_array_size(dns) && !json_array_size(search) && !json_array_size(opts))
+        return TAKE_PTR(host);
+    char *out = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream(&out, &size);
+    if (!f)
+        return NULL;
+    const char *kinds[] = {"nameserver", "search", "options"};
+    const json_t *given[] = {dns, search, opts};
+    for (size_t k = 0; k < 3; k++) {
+        size_t i;
+        json_t *v;
+        if (!json_array_size(given[k])) {
+            /* the host's lines of this kind */
+            for (char *line = host, *next; line && *line; line = next) {
+                next = strchr(line, '\n');
+                size_t n = next ? (size_t)(next++ - line) : strlen(line);
+                if (!strncmp(line, kinds[k], strlen(kinds[k])))
+                    fprintf(f, "%.*s\n", (int)n, line);
+            }
+            continue;
+        }
+        if (k == 0) {
+            json_array_foreach(given[k], i, v) fprintf(f, "nameserver %s\n", json_string_value(v));
+        } else {
+            fprintf(f, "%s", kinds[k]);
+            json_array_foreach(given[k], i, v) fprintf(f, " %s", json_string_value(v));
+            fprintf(f, "\n");
+        }
+    }
+    fclose(f);
+    return out;
+}
+
+/* /etc/hostname, /etc/hosts (with --add-host lines) and /etc/resolv.conf as
+ * Docker writes them for a container without a user network. */
 static int write_etc_files(int dirfd, const json_t *rec, cell_err_t *err)
 {
     const char *host =
         json_string_value(json_object_get(json_object_get(rec, "Config"), "Hostname"));
-    _cleanup_free_ char *hostname = NULL, *hosts = NULL, *resolv = NULL;
-    if (asprintf(&hostname, "%s\n", host) < 0 ||
-        asprintf(&hosts,
-                 "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
-                 "fe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\n"
-                 "ff02::2\tip6-allrouters\n127.0.1.1\t%s\n",
-                 host) < 0)
+    _cleanup_free_ char *hostname = NULL, *resolv = resolv_conf(json_object_get(rec, "HostConfig"));
+    char *hosts = NULL;
+    size_t hosts_len = 0;
+    FILE *f = open_memstream(&hosts, &hosts_len);
+    if (!f || !resolv || asprintf(&hostname, "%s\n", host) < 0) {
+        if (f)
+            fclose(f);
+        free(hosts);
         return cell_error(err, ENOMEM, "etc files");
-    size_t len;
-    if (cell_read_file_at(AT_FDCWD, "/etc/resolv.conf", &resolv, &len) < 0)
-        resolv = strdup("");
-    if (!resolv)
-        return cell_error(err, ENOMEM, "etc files");
+    }
+    fprintf(f, "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+               "fe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\n"
+               "ff02::2\tip6-allrouters\n");
+    size_t i;
+    json_t *pair;
+    json_array_foreach(json_object_get(json_object_get(rec, "Spec"), "extraHosts"), i, pair)
+        fprintf(f, "%s\t%s\n", json_string_value(json_array_get(pair, 0)),
+                json_string_value(json_array_get(pair, 1)));
+    fprintf(f, "127.0.1.1\t%s\n", host);
+    fclose(f);
+    int r = 0;
     if (write_file(dirfd, "hostname", hostname, err) < 0 ||
         write_file(dirfd, "hosts", hosts, err) < 0)
-        return -1;
-    return write_file(dirfd, "resolv.conf", resolv, err);
-}
-
-static int write_config(struct cell_engine *e, struct cell_ctr *c, const char *rootfs,
-                        cell_err_t *err)
-{
-    _cleanup_free_ char *dir = NULL;
-    if (asprintf(&dir, "%s/containers/%s", e->root, c->id) < 0)
-        return cell_error(err, ENOMEM, "config.json");
-    json_t *spec = NULL;
-    if (cell_spec_build(c->rec, rootfs, dir, &spec, err) < 0)
-        return -1;
-    _cleanup_free_ char *text = json_dumps(spec, JSON_INDENT(2));
-    json_decref(spec);
-    if (!text)
-        return cell_error(err, ENOMEM, "config.json");
-    return write_file(c->dirfd, "config.json", text, err);
+        r = -1;
+    free(hosts);
+    return r < 0 ? r : write_file(dirfd, "resolv.conf", resolv, err);
 }
 
 /* The parts after the first record; on failure the caller removes it all. */
@@ -125,7 +163,7 @@ static int assemble(struct cell_engine *e, struct cell_ctr *c, const struct cell
     json_object_set_new(
         c->rec, "GraphDriver",
         json_pack("{s:s, s:{s:s}}", "Name", "overlay", "Data", "MergedDir", merged));
-    if (write_etc_files(c->dirfd, c->rec, err) < 0 || write_config(e, c, merged, err) < 0)
+    if (write_etc_files(c->dirfd, c->rec, err) < 0 || cell_spec_write(e, c->rec, c->dirfd, err) < 0)
         return -1;
     return cell_ctr_save(c, err);
 }

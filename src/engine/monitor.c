@@ -13,6 +13,7 @@
 #include "base/pid.h"
 #include "engine/attach.h"
 #include "engine/log.h"
+#include "engine/spec.h"
 #include "runtime/runtime.h"
 
 #include <errno.h>
@@ -191,12 +192,26 @@ static int init_pid(struct monitor *m, cell_err_t *err)
     return m->init > 0 ? 0 : cell_error(err, 0, "container %s: no init process", m->id);
 }
 
+/* config.json anew: a container:X namespace is X's current init, the user
+ * as the image's /etc/passwd says now. */
+static int write_spec(struct monitor *m, cell_err_t *err)
+{
+    struct cell_ctr c;
+    if (cell_ctr_open(m->e, m->id, false, &c, err) < 0)
+        return -1;
+    int r = cell_spec_write(m->e, c.rec, m->dirfd, err);
+    cell_ctr_close(&c);
+    return r;
+}
+
 /* One incarnation of the container, up to the create/start gate. */
 static int create_container(struct monitor *m, cell_err_t *err)
 {
     int child[3] = {-1, -1, -1};
     int sv[2] = {-1, -1};
     int r;
+    if (write_spec(m, err) < 0)
+        return -1;
     if (m->tty) {
         if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
             return cell_error(err, errno, "socketpair");
@@ -583,7 +598,7 @@ static int first_start(struct monitor *m, int lockfd, cell_err_t *err)
     _cleanup_free_ char *text = NULL;
     json_error_t jerr;
     if (cell_read_file_at(lockfd, "record.json", &text, NULL) < 0 ||
-        !(c.rec = json_loads(text, 0, &jerr)))
+        !(c.rec = json_loads(text, JSON_ALLOW_NUL, &jerr)))
         return cell_error(err, EIO, "read record of %s", m->id);
     cell_state_set_running(c.rec, m->init, getpid());
     int r = cell_ctr_save(&c, err);
@@ -599,7 +614,7 @@ static int monitor_run(struct monitor *m, int lockfd)
         _cleanup_free_ char *text = NULL;
         json_error_t jerr;
         if (cell_read_file_at(lockfd, "record.json", &text, NULL) == 0)
-            rec0 = json_loads(text, 0, &jerr);
+            rec0 = json_loads(text, JSON_ALLOW_NUL, &jerr);
     }
     int r = rec0 ? 0 : cell_error(&err, EIO, "read record of %s", m->id);
     if (r == 0)

@@ -122,7 +122,7 @@ int cell_ctr_open(struct cell_engine *e, const char *id, bool lock, struct cell_
     _cleanup_free_ char *text = NULL;
     int r = cell_read_file_at(out->dirfd, RECORD_FILE, &text, NULL);
     json_error_t jerr;
-    if (r == 0 && !(out->rec = json_loads(text, 0, &jerr)))
+    if (r == 0 && !(out->rec = json_loads(text, JSON_ALLOW_NUL, &jerr)))
         r = -EINVAL;
     if (r < 0) {
         /* A run killed before its first record write: the directory is all

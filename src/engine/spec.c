@@ -5,8 +5,10 @@
 #include "engine/spec.h"
 
 #include "engine/defaults.h"
+#include "engine/flags.h"
 
 #include "base/cleanup.h"
+#include "base/fd.h"
 #include "base/strv.h"
 #include "base/units.h"
 #include "runtime/runtime.h"
@@ -15,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -41,27 +44,7 @@ static int parse_int(const char *flag, const char *s, long long min, long long m
 
 static int parse_bytes(const char *flag, const char *s, int64_t *out, cell_err_t *err)
 {
-    if (cell_size_parse(s, out) < 0) {
-        char why[128];
-        snprintf(why, sizeof why, "invalid size: '%s'", s);
-        return bad_flag(err, s, flag, why);
-    }
-    return 0;
-}
-
-/* --cpus: a decimal number of CPUs, as nano-CPUs. */
-static int parse_cpus(const char *s, int64_t *nano, cell_err_t *err)
-{
-    char *end;
-    double v = strtod(s, &end);
-    if (!*s || *end || !(v == v && v < 1e12 && v > -1e12))
-        return bad_flag(err, s, "--cpus",
-                        "failed to parse "
-                        "as a rational number");
-    if (v < 0)
-        return bad_flag(err, s, "--cpus", "invalid value: must be a positive number");
-    *nano = (int64_t)(v * 1e9 + 0.5);
-    return 0;
+    return cell_flags_size(flag, s, out, err);
 }
 
 /* ---- the command ------------------------------------------------------------------ */
@@ -129,24 +112,18 @@ static void env_set(json_t *env, const char *kv)
     json_array_append_new(env, json_string(kv));
 }
 
-/* -e NAME=value sets; -e NAME takes the caller's value, or is dropped. */
+/* --env-file files first, then -e, each over what came before (Docker). */
 static int user_env(const struct cell_run_opts *o, json_t *env, cell_err_t *err)
 {
-    for (char **p = o->env; p && *p; p++) {
-        if (!**p || **p == '=')
-            return bad_flag(err, *p, "-e, --env", "invalid environment variable");
-        if (strchr(*p, '=')) {
-            env_set(env, *p);
-            continue;
-        }
-        const char *v = getenv(*p);
-        if (v) {
-            _cleanup_free_ char *kv = NULL;
-            if (asprintf(&kv, "%s=%s", *p, v) < 0)
-                return cell_error(err, ENOMEM, "env");
-            env_set(env, kv);
-        }
-    }
+    _cleanup_strv_ char **v = NULL;
+    for (char **p = o->env_file; p && *p; p++)
+        if (cell_flags_env_file(*p, &v, err) < 0)
+            return -1;
+    for (char **p = o->env; p && *p; p++)
+        if (cell_flags_env(*p, &v, err) < 0)
+            return -1;
+    for (char **p = v; p && *p; p++)
+        env_set(env, *p);
     return 0;
 }
 
@@ -227,8 +204,9 @@ static int build_config(const struct cell_run_opts *o, const json_t *icfg, const
     const char *stop =
         o->stop_signal ? o->stop_signal : json_string_value(json_object_get(icfg, "StopSignal"));
     if (stop) {
-        if (cell_signal_from_string(stop) <= 0)
-            return cell_error(err, 0, "invalid signal: %s", stop);
+        int sig;
+        if (cell_flags_signal(stop, &sig, err) < 0)
+            return -1;
         json_object_set_new(cfg, "StopSignal", json_string(stop));
     }
     if (o->stop_timeout) {
@@ -251,28 +229,14 @@ static int build_config(const struct cell_run_opts *o, const json_t *icfg, const
 /* --restart no|always|unless-stopped|on-failure[:N] */
 static int restart_policy(const struct cell_run_opts *o, json_t *hc, cell_err_t *err)
 {
-    const char *s = o->restart ? o->restart : "no";
-    const char *colon = strchr(s, ':');
-    _cleanup_free_ char *name = strndup(s, colon ? (size_t)(colon - s) : strlen(s));
-    long long max = 0;
-    if (!name)
-        return cell_error(err, ENOMEM, "restart");
-    bool known = !strcmp(name, "no") || !strcmp(name, "always") ||
-                 !strcmp(name, "unless-stopped") || !strcmp(name, "on-failure");
-    if (!known)
-        return bad_flag(err, s, "--restart", "invalid restart policy");
-    if (colon) {
-        if (strcmp(name, "on-failure") != 0)
-            return bad_flag(err, s, "--restart",
-                            "maximum retry count can only be used with 'on-failure'");
-        if (parse_int("--restart", colon + 1, 0, 1 << 30, &max, err) < 0)
-            return -1;
-    }
+    _cleanup_free_ char *name = NULL;
+    int max = 0;
+    if (cell_flags_restart(o->restart ? o->restart : "no", &name, &max, err) < 0)
+        return -1;
     if (o->rm && strcmp(name, "no") != 0)
         return cell_error(err, 0, "conflicting options: cannot specify both --restart and --rm");
-    json_object_set_new(
-        hc, "RestartPolicy",
-        json_pack("{s:s, s:I}", "Name", name, "MaximumRetryCount", (json_int_t)max));
+    json_object_set_new(hc, "RestartPolicy",
+                        json_pack("{s:s, s:i}", "Name", name, "MaximumRetryCount", max));
     return 0;
 }
 
@@ -298,8 +262,6 @@ static int limits(const struct cell_run_opts *o, json_t *hc, cell_err_t *err)
     if (o->memory) {
         if (parse_bytes("-m, --memory", o->memory, &v, err) < 0)
             return -1;
-        if (v > 0 && v < 6 * 1024 * 1024)
-            return cell_error(err, 0, "Minimum memory limit allowed is 6MB");
         json_object_set_new(hc, "Memory", json_integer(v));
     }
     if (o->memory_reservation) {
@@ -321,7 +283,7 @@ static int limits(const struct cell_run_opts *o, json_t *hc, cell_err_t *err)
         json_object_set_new(hc, "MemorySwappiness", json_integer(s));
     }
     if (o->cpus) {
-        if (parse_cpus(o->cpus, &v, err) < 0)
+        if (cell_flags_cpus(o->cpus, &v, err) < 0)
             return -1;
         json_object_set_new(hc, "NanoCpus", json_integer(v));
     }
@@ -360,37 +322,24 @@ static int limits(const struct cell_run_opts *o, json_t *hc, cell_err_t *err)
     return 0;
 }
 
-/* Docker's --security-opt forms ("key=value"; the old "key:value" too). */
-static int security_opt_split(const char *opt, char **key, const char **value)
-{
-    size_t k = strcspn(opt, "=:");
-    *key = strndup(opt, k);
-    *value = opt[k] ? opt + k + 1 : NULL;
-    return *key ? 0 : -ENOMEM;
-}
-
+/* --security-opt values are checked now (a seccomp file is read: it must be
+ * there and be JSON) and applied when config.json is written. */
 static int check_security_opts(const struct cell_run_opts *o, json_t *hc, cell_err_t *err)
 {
     json_t *list = json_array();
     json_object_set_new(hc, "SecurityOpt", list);
-    for (char **p = o->security_opt; p && *p; p++) {
-        _cleanup_free_ char *key = NULL;
-        const char *v;
-        if (security_opt_split(*p, &key, &v) < 0)
-            return cell_error(err, ENOMEM, "--security-opt");
-        bool ok = (!strcmp(key, "seccomp") && v && *v) ||
-                  (!strcmp(key, "no-new-privileges") &&
-                   (!v || !strcmp(v, "true") || !strcmp(v, "false"))) ||
-                  (!strcmp(key, "apparmor") && v && *v) || (!strcmp(key, "label") && v) ||
-                  (!strcmp(key, "systempaths") && v && !strcmp(v, "unconfined"));
-        if (!ok)
-            return cell_error(err, 0, "invalid --security-opt: %s", *p);
-        json_array_append_new(list, json_string(*p));
-    }
+    struct cell_security_opts so = CELL_SECURITY_OPTS_INIT;
+    int r = 0;
+    for (char **p = o->security_opt; p && *p && r == 0; p++)
+        if ((r = cell_flags_security_opt(*p, &so, err)) == 0)
+            json_array_append_new(list, json_string(*p));
+    cell_security_opts_clear(&so);
+    if (r < 0)
+        return -1;
     json_object_set_new(hc, "CapAdd", strv_json(o->cap_add));
     json_object_set_new(hc, "CapDrop", strv_json(o->cap_drop));
     char **caps = NULL;
-    int r = cell_defaults_apply_caps(o->cap_add, o->cap_drop, o->privileged, &caps, err);
+    r = cell_defaults_apply_caps(o->cap_add, o->cap_drop, o->privileged, &caps, err);
     cell_strv_free(caps);
     return r;
 }
@@ -402,6 +351,11 @@ static int build_host_config(const struct cell_run_opts *o, json_t *hc, cell_err
     json_object_set_new(hc, "ReadonlyRootfs", json_boolean(o->read_only));
     json_object_set_new(hc, "Init", json_boolean(o->init));
     json_object_set_new(hc, "NetworkMode", json_string(o->network ? o->network : "none"));
+    json_object_set_new(hc, "CgroupParent", json_string(o->cgroup_parent ? o->cgroup_parent : ""));
+    json_object_set_new(hc, "Dns", strv_json(o->dns));
+    json_object_set_new(hc, "DnsSearch", strv_json(o->dns_search));
+    json_object_set_new(hc, "DnsOptions", strv_json(o->dns_option));
+    json_object_set_new(hc, "GroupAdd", strv_json(o->group_add));
     if (restart_policy(o, hc, err) < 0 || log_config(o, hc, err) < 0 ||
         check_security_opts(o, hc, err) < 0)
         return -1;
@@ -415,7 +369,8 @@ int cell_spec_record(const struct cell_run_opts *o, const json_t *image_config, 
     json_t *cfg = json_object(), *hc = json_object();
     json_object_set_new(rec, "Config", cfg);
     json_object_set_new(rec, "HostConfig", hc);
-    if (build_config(o, icfg, id, cfg, err) < 0 || build_host_config(o, hc, err) < 0)
+    if (build_config(o, icfg, id, cfg, err) < 0 || build_host_config(o, hc, err) < 0 ||
+        cell_spec_namespaces(o, hc, err) < 0 || cell_spec_flags(o, rec, err) < 0)
         return -1;
     json_t *args = process_args(cfg);
     json_object_set_new(rec, "Path", json_incref(json_array_get(args, 0)));
@@ -556,31 +511,34 @@ static int set_security(json_t *spec, const json_t *hc, cell_err_t *err)
     set_caps(proc, caps);
     json_object_set_new(linux, "maskedPaths", cell_defaults_masked_paths());
     json_object_set_new(linux, "readonlyPaths", cell_defaults_readonly_paths());
-    const char *seccomp = privileged ? "unconfined" : NULL;
+    struct cell_security_opts so = CELL_SECURITY_OPTS_INIT;
     size_t i;
     json_t *x;
     json_array_foreach(json_object_get(hc, "SecurityOpt"), i, x)
     {
-        _cleanup_free_ char *key = NULL;
-        const char *v;
-        if (security_opt_split(json_string_value(x), &key, &v) < 0)
-            return cell_error(err, ENOMEM, "--security-opt");
-        if (!strcmp(key, "seccomp"))
-            seccomp = v;
-        else if (!strcmp(key, "no-new-privileges"))
-            json_object_set_new(proc, "noNewPrivileges", json_boolean(!v || !strcmp(v, "true")));
-        else if (!strcmp(key, "apparmor") && strcmp(v, "unconfined") != 0)
-            json_object_set_new(proc, "apparmorProfile", json_string(v));
-        else if (!strcmp(key, "systempaths")) {
-            json_object_del(linux, "maskedPaths");
-            json_object_del(linux, "readonlyPaths");
+        if (cell_flags_security_opt(json_string_value(x), &so, err) < 0) {
+            cell_security_opts_clear(&so);
+            return -1;
         }
     }
+    if (so.no_new_privileges >= 0)
+        json_object_set_new(proc, "noNewPrivileges", json_boolean(so.no_new_privileges));
+    if (so.apparmor && strcmp(so.apparmor, "unconfined") != 0)
+        json_object_set_new(proc, "apparmorProfile", json_string(so.apparmor));
+    if (so.systempaths_unconfined) {
+        json_object_del(linux, "maskedPaths");
+        json_object_del(linux, "readonlyPaths");
+    }
     json_t *filter = NULL;
-    if (!seccomp)
+    if (privileged || so.seccomp == CELL_SECCOMP_UNCONFINED)
+        filter = NULL;
+    else if (so.seccomp == CELL_SECCOMP_PROFILE)
+        filter = cell_defaults_seccomp_from_docker(so.seccomp_profile, caps, so.seccomp_path, err);
+    else
         filter = cell_defaults_seccomp(caps);
-    else if (strcmp(seccomp, "unconfined") != 0 &&
-             !(filter = cell_defaults_seccomp_from_file(seccomp, caps, err)))
+    bool failed = so.seccomp == CELL_SECCOMP_PROFILE && !filter;
+    cell_security_opts_clear(&so);
+    if (failed)
         return -1;
     if (filter && !json_is_null(filter))
         json_object_set_new(linux, "seccomp", filter);
@@ -591,8 +549,31 @@ static int set_security(json_t *spec, const json_t *hc, cell_err_t *err)
     return 0;
 }
 
-int cell_spec_build(const json_t *rec, const char *rootfs, const char *dir, json_t **out,
-                    cell_err_t *err)
+/* --init: Debian's static tini bind-mounted as /sbin/docker-init and run as
+ * PID 1 in front of the command, as Docker does with its docker-init. */
+static int set_init(json_t *spec, cell_err_t *err)
+{
+    static const char *const paths[] = {"/usr/bin/tini-static", "/usr/libexec/docker/docker-init",
+                                        "/usr/bin/docker-init"};
+    const char *found = NULL;
+    for (size_t i = 0; i < ARRAY_SIZE(paths) && !found; i++)
+        if (access(paths[i], X_OK) == 0)
+            found = paths[i];
+    if (!found)
+        return cell_error(err, 0,
+                          "--init: no static init found (/usr/bin/tini-static: apt-get "
+                          "install tini)");
+    json_array_append_new(json_object_get(spec, "mounts"),
+                          json_pack("{s:s, s:s, s:s, s:[s,s]}", "destination", "/sbin/docker-init",
+                                    "type", "bind", "source", found, "options", "bind", "ro"));
+    json_t *args = json_object_get(json_object_get(spec, "process"), "args");
+    json_array_insert_new(args, 0, json_string("--"));
+    json_array_insert_new(args, 0, json_string("/sbin/docker-init"));
+    return 0;
+}
+
+int cell_spec_build(struct cell_engine *e, const json_t *rec, const char *rootfs, const char *dir,
+                    json_t **out, cell_err_t *err)
 {
     json_t *spec = cell_runtime_default_spec(false);
     if (!spec)
@@ -624,10 +605,34 @@ int cell_spec_build(const json_t *rec, const char *rootfs, const char *dir, json
     char cg[96];
     snprintf(cg, sizeof cg, "/cell/%s", json_string_value(json_object_get(rec, "Id")));
     json_object_set_new(linux, "cgroupsPath", json_string(cg));
-    if (set_security(spec, hc, err) < 0) {
+    cell_spec_apply_flags(rec, spec);
+    if (set_security(spec, hc, err) < 0 || cell_spec_apply_namespaces(e, rec, spec, err) < 0 ||
+        cell_spec_apply_user(rec, rootfs, spec, err) < 0 ||
+        (json_is_true(json_object_get(hc, "Init")) && set_init(spec, err) < 0)) {
         json_decref(spec);
         return -1;
     }
     *out = spec;
     return 0;
+}
+
+int cell_spec_write(struct cell_engine *e, const json_t *rec, int dirfd, cell_err_t *err)
+{
+    const char *id = json_string_value(json_object_get(rec, "Id"));
+    const char *rootfs = json_string_value(
+        json_object_get(json_object_get(json_object_get(rec, "GraphDriver"), "Data"), "MergedDir"));
+    _cleanup_free_ char *dir = NULL;
+    if (!rootfs)
+        return cell_error(err, 0, "container %s has no root filesystem", id);
+    if (asprintf(&dir, "%s/containers/%s", e->root, id) < 0)
+        return cell_error(err, ENOMEM, "config.json");
+    json_t *spec = NULL;
+    if (cell_spec_build(e, rec, rootfs, dir, &spec, err) < 0)
+        return -1;
+    _cleanup_free_ char *text = cell_flags_json_dumps(spec, JSON_INDENT(2));
+    json_decref(spec);
+    if (!text)
+        return cell_error(err, ENOMEM, "config.json");
+    int r = cell_write_file_atomic_at(dirfd, "config.json", text, strlen(text), 0644);
+    return r < 0 ? cell_error(err, -r, "write config.json") : 0;
 }
