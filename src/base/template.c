@@ -1745,9 +1745,36 @@ static int eval_function(struct exec *x, json_t *dot, const struct node *ident,
                          const struct node *cmd, bool has_final, json_t *final, json_t **out);
 
 /* recv.name: an object's member. */
+/* Docker's column name for a field: "RunningFor" -> "RUNNING FOR",
+ * "CPUPerc" -> "CPU PERC". */
+static json_t *derived_label(const char *field)
+{
+    size_t n = strlen(field);
+    struct sbuf b = {0};
+    for (size_t i = 0; i < n; i++) {
+        bool upper = isupper((unsigned char)field[i]);
+        bool after_lower =
+            i > 0 && (islower((unsigned char)field[i - 1]) || isdigit((unsigned char)field[i - 1]));
+        bool ends_acronym = i > 0 && isupper((unsigned char)field[i - 1]) && i + 1 < n &&
+                            islower((unsigned char)field[i + 1]);
+        if (upper && (after_lower || ends_acronym))
+            sb_putc(&b, ' ');
+        sb_putc(&b, (char)toupper((unsigned char)field[i]));
+    }
+    json_t *label = b.oom ? NULL : json_stringn(b.p ? b.p : "", b.len);
+    sb_free(&b);
+    return label;
+}
+
 static int eval_field(struct exec *x, const char *name, bool has_args, json_t *recv, json_t **out)
 {
     *out = NULL;
+    /* A header names every column: a field the labels lack is named after
+     * itself, however deep (.State.Pid -> PID). */
+    if (x->header && !json_object_get(recv, name) && !has_args) {
+        *out = derived_label(name);
+        return *out ? 0 : cell_error(x->err, ENOMEM, "execute template");
+    }
     if (!recv) {
         if (x->t->missingkey_error)
             return exec_error(x, "nil data; no entry for key \"%s\"", name);

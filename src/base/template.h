@@ -38,9 +38,11 @@ int cell_template_option(struct cell_template *t, const char *option, cell_err_t
  * NULL) when execution fails. data may be NULL (Go's nil data). */
 int cell_template_render(const struct cell_template *t, json_t *data, char **out, cell_err_t *err);
 
-/* As render, with Docker's header functions: json, split, join, title, lower,
- * upper and truncate return their first argument unchanged, so a table's
- * header row is the same template executed over {"Field": "LABEL", ...}. */
+/* As render, for a table's header row as Docker makes it: the same template
+ * executed over {"Field": "LABEL", ...}, where json, split, join, title,
+ * lower, upper and truncate return their first argument unchanged, and a
+ * field data lacks is named after itself in capitals split at its words
+ * (.RunningFor -> "RUNNING FOR", .State.Pid -> "PID"). */
 int cell_template_render_header(const struct cell_template *t, json_t *data, char **out,
                                 cell_err_t *err);
 

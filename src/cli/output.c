@@ -5,7 +5,6 @@
 #include "base/strv.h"
 #include "base/template.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -387,28 +386,6 @@ void cli_report_warning(const char *prog, const struct cli_log *log, const char 
 
 /* ---- Docker's --format ----------------------------------------------------------- */
 
-/* Docker's column name for a field it has no header for: "RunningFor" ->
- * "RUNNING FOR", "CPUPerc" -> "CPU PERC". */
-static char *derived_label(const char *field)
-{
-    size_t n = strlen(field);
-    char *out = malloc(2 * n + 1), *p = out;
-    if (!out)
-        return NULL;
-    for (size_t i = 0; i < n; i++) {
-        bool upper = isupper((unsigned char)field[i]);
-        bool after_lower =
-            i > 0 && (islower((unsigned char)field[i - 1]) || isdigit((unsigned char)field[i - 1]));
-        bool ends_acronym = i > 0 && isupper((unsigned char)field[i - 1]) && i + 1 < n &&
-                            islower((unsigned char)field[i + 1]);
-        if (upper && (after_lower || ends_acronym))
-            *p++ = ' ';
-        *p++ = (char)toupper((unsigned char)field[i]);
-    }
-    *p = '\0';
-    return out;
-}
-
 /* {".State.Pid", "PID"}: sets {"State": {"Pid": "PID"}} in ctx. */
 static int set_header_path(json_t *ctx, const char *path, const char *label)
 {
@@ -430,8 +407,9 @@ static int set_header_path(json_t *ctx, const char *path, const char *label)
     return name ? json_object_set_new(obj, name, json_string(label)) : 0;
 }
 
-/* What Docker executes a table's header template over: each field's label. */
-static json_t *header_context(json_t *rows, const struct cli_header *headers)
+/* What Docker executes a table's header template over: each field's label.
+ * A field without one is named after itself by the header pass. */
+static json_t *header_context(const struct cli_header *headers)
 {
     json_t *ctx = json_object();
     for (const struct cli_header *h = headers; ctx && h && h->field; h++)
@@ -439,25 +417,6 @@ static json_t *header_context(json_t *rows, const struct cli_header *headers)
             json_decref(ctx);
             return NULL;
         }
-    size_t i;
-    json_t *row;
-    json_array_foreach(rows, i, row)
-    {
-        const char *key;
-        json_t *v;
-        json_object_foreach(row, key, v)
-        {
-            if (!ctx || json_object_get(ctx, key))
-                continue;
-            char *label = derived_label(key);
-            if (!label || json_object_set_new(ctx, key, json_string(label)) < 0) {
-                free(label);
-                json_decref(ctx);
-                return NULL;
-            }
-            free(label);
-        }
-    }
     return ctx;
 }
 
@@ -532,6 +491,8 @@ int cli_print_formatted(FILE *out, const char *format, json_t *rows, const char 
 {
     if (!format || !*format || strcmp(format, "table") == 0)
         format = default_format;
+    if (!format)
+        return cell_error(err, EINVAL, "format output: no format");
     bool table = false;
     _cleanup_free_ char *text =
         strcmp(format, "json") == 0 ? strdup("{{json .}}") : prepare_format(format, &table);
@@ -548,7 +509,7 @@ int cli_print_formatted(FILE *out, const char *format, json_t *rows, const char 
     if (!f)
         return cell_error(err, errno, "format output");
     if (table) {
-        json_t *ctx = header_context(rows, headers);
+        json_t *ctx = header_context(headers);
         _cleanup_free_ char *header = NULL;
         _cleanup_err_ cell_err_t header_err = CELL_ERR_INIT;
         /* Docker prints its header even when the header template fails. */

@@ -138,6 +138,10 @@ static void test_header_labels(void **state)
     expect_output("table {{.LocalVolumes}}\\t{{.SizeRootFs}}", rows,
                   "LOCAL VOLUMES   SIZE ROOT FS\n"
                   "2               1B\n");
+    expect_output("table {{.Names}}\\t{{.State.Pid}}",
+                  "[{\"Names\": \"web\", \"State\": {\"Pid\": 4242}}]",
+                  "NAMES     PID\n"
+                  "web       4242\n");
     /* Docker's header functions leave the label alone; pad still pads it. */
     expect_output("table {{.Names | upper}}\\t{{truncate .ID 4}}|{{pad .Image 1 0}}", ps_rows,
                   "NAMES     CONTAINER ID| IMAGE\n"
@@ -149,6 +153,8 @@ static void test_table_without_rows_prints_its_header(void **state)
 {
     (void)state;
     expect_output(NULL, "[]", "CONTAINER ID   IMAGE     NAMES\n");
+    expect_output("table {{.ID}}\\t{{.RunningFor}}\\t{{.LocalVolumes}}", "[]",
+                  "CONTAINER ID   CREATED   LOCAL VOLUMES\n");
 }
 
 static void test_json_rows(void **state)

@@ -274,6 +274,9 @@ static void test_header_functions_return_their_argument(void **state)
                                      "3}}\t{{json .ID}}|{{pad .Names 1 1}}|",
                                      labels, NULL, true);
     assert_string_equal(h, "NAMES\tIMAGE\tCONTAINER ID\tCONTAINER ID| NAMES |");
+    _cleanup_free_ char *d = run_opt("{{.RunningFor}}|{{.State.Pid}}|{{.CPUPerc}}|{{.ID.X}}",
+                                     labels, "missingkey=error", true);
+    assert_string_equal(d, "RUNNING FOR|PID|CPU PERC|X");
     _cleanup_free_ char *r = run_opt("{{truncate .ID 3}}", labels, NULL, false);
     assert_string_equal(r, "CON");
 }
