@@ -3,9 +3,11 @@
 #include "base/cleanup.h"
 #include "base/fd.h"
 #include "base/strv.h"
+#include "base/template.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -26,25 +28,219 @@ int cli_table_add_row(struct cli_table *t, const char *const *cells)
     return 0;
 }
 
-/* Characters in a UTF-8 string: every byte but the continuation bytes. */
-static size_t text_width(const char *s)
+/* ---- Go's text/tabwriter ------------------------------------------------------
+ * Elastic tabstops: a cell is text ended by a tab; the cells in one column of
+ * contiguous lines form a block as wide as its widest cell plus padding (at
+ * least min_width); the text after a line's last tab belongs to no column and
+ * is not padded. Blocks nest: a column's block ends where a line has no cell
+ * in it, and the columns to its right are sized within that block only. */
+
+struct tw_cell {
+    const char *text;
+    size_t len, width;
+};
+
+struct tw_line {
+    struct tw_cell *cells;
+    size_t ncells;
+};
+
+struct tabwriter {
+    FILE *out;
+    struct tw_line *lines;
+    size_t nlines;
+    size_t min_width, padding;
+    size_t *widths; /* the widths of the columns of the block being written */
+    size_t nwidths;
+};
+
+/* Unicode ranges drawn two columns wide (East Asian Wide and Fullwidth,
+ * emoji), as go-runewidth measures them for Docker's tabwriter. */
+static const uint32_t wide[][2] = {
+    {0x1100, 0x115f},   {0x231a, 0x231b},   {0x2329, 0x232a},   {0x23e9, 0x23ec},
+    {0x23f0, 0x23f0},   {0x23f3, 0x23f3},   {0x25fd, 0x25fe},   {0x2614, 0x2615},
+    {0x2648, 0x2653},   {0x267f, 0x267f},   {0x2693, 0x2693},   {0x26a1, 0x26a1},
+    {0x26aa, 0x26ab},   {0x26bd, 0x26be},   {0x26c4, 0x26c5},   {0x26ce, 0x26ce},
+    {0x26d4, 0x26d4},   {0x26ea, 0x26ea},   {0x26f2, 0x26f3},   {0x26f5, 0x26f5},
+    {0x26fa, 0x26fa},   {0x26fd, 0x26fd},   {0x2705, 0x2705},   {0x270a, 0x270b},
+    {0x2728, 0x2728},   {0x274c, 0x274c},   {0x274e, 0x274e},   {0x2753, 0x2755},
+    {0x2757, 0x2757},   {0x2795, 0x2797},   {0x27b0, 0x27b0},   {0x27bf, 0x27bf},
+    {0x2b1b, 0x2b1c},   {0x2b50, 0x2b50},   {0x2b55, 0x2b55},   {0x2e80, 0x303e},
+    {0x3041, 0x33ff},   {0x3400, 0x4dbf},   {0x4e00, 0x9fff},   {0xa000, 0xa4cf},
+    {0xa960, 0xa97f},   {0xac00, 0xd7a3},   {0xf900, 0xfaff},   {0xfe10, 0xfe19},
+    {0xfe30, 0xfe6f},   {0xff00, 0xff60},   {0xffe0, 0xffe6},   {0x16fe0, 0x16fe4},
+    {0x17000, 0x18cff}, {0x1b000, 0x1b2ff}, {0x1f004, 0x1f004}, {0x1f0cf, 0x1f0cf},
+    {0x1f18e, 0x1f18e}, {0x1f191, 0x1f19a}, {0x1f200, 0x1f251}, {0x1f260, 0x1f265},
+    {0x1f300, 0x1f320}, {0x1f32d, 0x1f335}, {0x1f337, 0x1f37c}, {0x1f37e, 0x1f393},
+    {0x1f3a0, 0x1f3ca}, {0x1f3cf, 0x1f3d3}, {0x1f3e0, 0x1f3f0}, {0x1f3f4, 0x1f3f4},
+    {0x1f3f8, 0x1f3fa}, {0x1f400, 0x1f43e}, {0x1f440, 0x1f440}, {0x1f442, 0x1f4fc},
+    {0x1f4ff, 0x1f53d}, {0x1f54b, 0x1f54e}, {0x1f550, 0x1f567}, {0x1f57a, 0x1f57a},
+    {0x1f595, 0x1f596}, {0x1f5a4, 0x1f5a4}, {0x1f5fb, 0x1f64f}, {0x1f680, 0x1f6c5},
+    {0x1f6cc, 0x1f6cc}, {0x1f6d0, 0x1f6d2}, {0x1f6d5, 0x1f6d7}, {0x1f6eb, 0x1f6ec},
+    {0x1f6f4, 0x1f6fc}, {0x1f7e0, 0x1f7eb}, {0x1f90c, 0x1f93a}, {0x1f93c, 0x1f945},
+    {0x1f947, 0x1f9ff}, {0x1fa70, 0x1faff}, {0x20000, 0x2fffd}, {0x30000, 0x3fffd},
+};
+
+/* Combining marks, joiners, variation selectors and emoji modifiers: they
+ * draw nothing of their own. */
+static const uint32_t zero_width[][2] = {
+    {0x0300, 0x036f},   {0x0483, 0x0489},   {0x0591, 0x05bd}, {0x05bf, 0x05c7}, {0x0610, 0x061a},
+    {0x064b, 0x065f},   {0x0670, 0x0670},   {0x06d6, 0x06ed}, {0x0e31, 0x0e31}, {0x0e34, 0x0e3a},
+    {0x0e47, 0x0e4e},   {0x1ab0, 0x1aff},   {0x1dc0, 0x1dff}, {0x200b, 0x200f}, {0x2028, 0x202e},
+    {0x2060, 0x2064},   {0x20d0, 0x20ff},   {0xfe00, 0xfe0f}, {0xfe20, 0xfe2f}, {0xfeff, 0xfeff},
+    {0x1f3fb, 0x1f3ff}, {0xe0000, 0xe0fff},
+};
+
+static bool in_ranges(uint32_t r, const uint32_t (*ranges)[2], size_t n)
 {
-    size_t n = 0;
-    for (; *s; s++)
-        n += ((unsigned char)*s & 0xc0) != 0x80;
-    return n;
+    for (size_t i = 0; i < n; i++)
+        if (r >= ranges[i][0] && r <= ranges[i][1])
+            return true;
+    return false;
 }
 
-static size_t column_width(const struct cli_table *t, size_t col, size_t min_width, size_t padding)
+/* One rune of UTF-8 at s; invalid bytes count as one rune each. */
+static uint32_t next_rune(const unsigned char *s, size_t n, size_t *len)
 {
-    size_t width = 0, ncells = cell_strv_len(t->cells);
-    for (size_t i = col; i < ncells; i += t->ncols) {
-        size_t w = text_width(t->cells[i]);
-        if (w > width)
-            width = w;
+    int need = s[0] < 0x80 ? 0 : s[0] >= 0xf0 ? 3 : s[0] >= 0xe0 ? 2 : s[0] >= 0xc2 ? 1 : -1;
+    *len = 1;
+    if (need <= 0 || (size_t)need >= n)
+        return need == 0 ? s[0] : 0xfffd;
+    uint32_t r = s[0] & (0x3f >> need);
+    for (int i = 1; i <= need; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0xfffd;
+        r = r << 6 | (s[i] & 0x3f);
     }
-    width += padding;
-    return width < min_width ? min_width : width;
+    *len = (size_t)need + 1;
+    return r;
+}
+
+size_t cli_text_width(const char *s, size_t n, enum cli_text_width mode)
+{
+    size_t width = 0;
+    bool joined = false;
+    for (size_t i = 0, len; i < n; i += len) {
+        uint32_t r = next_rune((const unsigned char *)s + i, n - i, &len);
+        if (mode == CLI_WIDTH_RUNES) {
+            width++;
+            continue;
+        }
+        /* A rune after a zero-width joiner is drawn inside the one before. */
+        bool after_joiner = joined;
+        joined = r == 0x200d;
+        if (after_joiner || r < 0x20 || (r >= 0x7f && r <= 0x9f) || r == 0xad ||
+            in_ranges(r, zero_width, ARRAY_SIZE(zero_width)))
+            continue;
+        width += in_ranges(r, wide, ARRAY_SIZE(wide)) ? 2 : 1;
+    }
+    return width;
+}
+
+static void tw_write_lines(struct tabwriter *tw, size_t line0, size_t line1)
+{
+    for (size_t i = line0; i < line1; i++) {
+        const struct tw_line *line = &tw->lines[i];
+        for (size_t j = 0; j < line->ncells; j++) {
+            const struct tw_cell *c = &line->cells[j];
+            fwrite(c->text, 1, c->len, tw->out);
+            if (j < tw->nwidths)
+                for (size_t k = c->width; k < tw->widths[j]; k++)
+                    fputc(' ', tw->out);
+        }
+        /* The text after the last newline is written as it is. */
+        if (i + 1 < tw->nlines)
+            fputc('\n', tw->out);
+    }
+}
+
+/* Writes lines [line0, line1), sizing the columns from `column` rightwards. */
+static void tw_format(struct tabwriter *tw, size_t line0, size_t line1)
+{
+    size_t column = tw->nwidths;
+    for (size_t this = line0; this < line1; this ++) {
+        if (column + 1 >= tw->lines[this].ncells)
+            continue;
+        /* A line with a cell in this column starts a block. */
+        tw_write_lines(tw, line0, this);
+        line0 = this;
+        size_t width = tw->min_width;
+        for (; this < line1 && column + 1 < tw->lines[this].ncells; this ++) {
+            size_t w = tw->lines[this].cells[column].width + tw->padding;
+            if (w > width)
+                width = w;
+        }
+        tw->widths[tw->nwidths++] = width;
+        tw_format(tw, line0, this);
+        tw->nwidths--;
+        line0 = this;
+        if (this >= line1)
+            break;
+    }
+    tw_write_lines(tw, line0, line1);
+}
+
+static int tw_add_cell(struct tw_line *line, const char *text, size_t len, enum cli_text_width mode)
+{
+    struct tw_cell *cells = realloc(line->cells, (line->ncells + 1) * sizeof *cells);
+    if (!cells)
+        return -1;
+    line->cells = cells;
+    line->cells[line->ncells++] = (struct tw_cell){text, len, cli_text_width(text, len, mode)};
+    return 0;
+}
+
+/* Lines at '\n', cells at '\t' (and '\v'). Text that ends in a newline has
+ * an empty last line, which writes nothing. */
+static int tw_split(struct tabwriter *tw, const char *text, size_t len, enum cli_text_width mode)
+{
+    for (size_t i = 0;;) {
+        struct tw_line *lines = realloc(tw->lines, (tw->nlines + 1) * sizeof *lines);
+        if (!lines)
+            return -1;
+        tw->lines = lines;
+        struct tw_line *line = &tw->lines[tw->nlines++];
+        *line = (struct tw_line){0};
+        if (i == len)
+            return 0;
+        const char *nl = memchr(text + i, '\n', len - i);
+        size_t end = nl ? (size_t)(nl - text) : len;
+        for (size_t start = i;;) {
+            size_t stop = start;
+            while (stop < end && text[stop] != '\t' && text[stop] != '\v')
+                stop++;
+            /* Unfinished text ending in a tab has no empty cell after it. */
+            if (!(start == stop && stop == len && start > i) &&
+                tw_add_cell(line, text + start, stop - start, mode) < 0)
+                return -1;
+            if (stop == end)
+                break;
+            start = stop + 1;
+        }
+        if (!nl)
+            return 0;
+        i = end + 1;
+    }
+}
+
+int cli_tabwrite(FILE *out, const char *text, size_t len, size_t min_width, size_t padding,
+                 enum cli_text_width mode)
+{
+    struct tabwriter tw = {.out = out, .min_width = min_width, .padding = padding};
+    int r = tw_split(&tw, text, len, mode);
+    size_t max_cells = 0;
+    for (size_t i = 0; i < tw.nlines; i++)
+        if (tw.lines[i].ncells > max_cells)
+            max_cells = tw.lines[i].ncells;
+    if (r == 0 && (tw.widths = calloc(max_cells + 1, sizeof *tw.widths)))
+        tw_format(&tw, 0, tw.nlines);
+    else
+        r = -1;
+    for (size_t i = 0; i < tw.nlines; i++)
+        free(tw.lines[i].cells);
+    free(tw.lines);
+    free(tw.widths);
+    return r;
 }
 
 void cli_table_print(FILE *out, const struct cli_table *t, size_t min_width, size_t padding)
@@ -52,18 +248,17 @@ void cli_table_print(FILE *out, const struct cli_table *t, size_t min_width, siz
     size_t ncells = cell_strv_len(t->cells);
     if (t->ncols == 0)
         return;
-    size_t widths[t->ncols];
-    for (size_t c = 0; c < t->ncols; c++)
-        widths[c] = column_width(t, c, min_width, padding);
-    for (size_t i = 0; i < ncells; i++) {
-        size_t col = i % t->ncols;
-        bool last = col == t->ncols - 1;
-        /* Go's tabwriter leaves the text after the last tab unaligned. */
-        if (last)
-            fprintf(out, "%s\n", t->cells[i]);
-        else
-            fprintf(out, "%s%*s", t->cells[i], (int)(widths[col] - text_width(t->cells[i])), "");
-    }
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (!f)
+        return;
+    for (size_t i = 0; i < ncells; i++)
+        fprintf(f, "%s%c", t->cells[i], i % t->ncols == t->ncols - 1 ? '\n' : '\t');
+    if (fclose(f) == 0)
+        /* runc's tabwriter is Go's own, which counts runes. */
+        cli_tabwrite(out, text, len, min_width, padding, CLI_WIDTH_RUNES);
+    free(text);
 }
 
 void cli_table_clear(struct cli_table *t)
@@ -187,4 +382,198 @@ void cli_report_warning(const char *prog, const struct cli_log *log, const char 
 {
     if (!append_to_log(log, "warning", msg))
         print_line(prog, "warning: ", msg);
+}
+
+/* ---- Docker's --format ----------------------------------------------------------- */
+
+/* {".State.Pid", "PID"}: sets {"State": {"Pid": "PID"}} in ctx. */
+static int set_header_path(json_t *ctx, const char *path, const char *label)
+{
+    _cleanup_free_ char *copy = strdup(path[0] == '.' ? path + 1 : path);
+    if (!copy)
+        return -1;
+    json_t *obj = ctx;
+    char *save = NULL;
+    char *name = strtok_r(copy, ".", &save);
+    for (char *next; name && (next = strtok_r(NULL, ".", &save)); name = next) {
+        json_t *sub = json_object_get(obj, name);
+        if (!json_is_object(sub)) {
+            sub = json_object();
+            if (!sub || json_object_set_new(obj, name, sub) < 0)
+                return -1;
+        }
+        obj = sub;
+    }
+    return name ? json_object_set_new(obj, name, json_string(label)) : 0;
+}
+
+/* What Docker executes a table's header template over: each field's label.
+ * A field without one is named after itself by the header pass. */
+static json_t *header_context(const struct cli_header *headers)
+{
+    json_t *ctx = json_object();
+    for (const struct cli_header *h = headers; ctx && h && h->field; h++)
+        if (set_header_path(ctx, h->field, h->label) < 0) {
+            json_decref(ctx);
+            return NULL;
+        }
+    return ctx;
+}
+
+/* Docker's preparation of a format: "table" and the spaces around it go, and
+ * the two-character sequences \t and \n (as typed in single quotes) become a
+ * tab and a newline. */
+static char *prepare_format(const char *format, bool *table)
+{
+    *table = strncmp(format, "table", 5) == 0;
+    if (*table)
+        format += 5;
+    while (*format == ' ')
+        format++;
+    size_t n = strlen(format);
+    while (n > 0 && format[n - 1] == ' ')
+        n--;
+    char *out = malloc(n + 1), *p = out;
+    if (!out)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (format[i] == '\\' && i + 1 < n && (format[i + 1] == 't' || format[i + 1] == 'n')) {
+            *p++ = format[++i] == 't' ? '\t' : '\n';
+            continue;
+        }
+        *p++ = format[i];
+    }
+    *p = '\0';
+    return out;
+}
+
+static void template_freep(struct cell_template **t)
+{
+    cell_template_free(*t);
+}
+
+#define _cleanup_template_ __attribute__((cleanup(template_freep)))
+
+/* Parses a user's format; errors read as Docker's. */
+static int parse_user_template(const char *text, struct cell_template **t, cell_err_t *err)
+{
+    if (cell_template_parse(text, t, err) < 0)
+        return cell_error_prepend(err, "template parsing error");
+    /* Docker's typed values refuse a field they lack; a JSON object's
+     * missing key is the same mistake, so it fails the same way. */
+    return cell_template_option(*t, "missingkey=error", err);
+}
+
+static int render_rows(const struct cell_template *t, json_t *rows, FILE *body, cell_err_t *err)
+{
+    size_t i;
+    json_t *row;
+    json_array_foreach(rows, i, row)
+    {
+        _cleanup_free_ char *line = NULL;
+        if (cell_template_render(t, row, &line, err) < 0)
+            return cell_error_prepend(err, "template parsing error");
+        fputs(line, body);
+        fputc('\n', body);
+    }
+    return 0;
+}
+
+static int flush_output(FILE *out, cell_err_t *err)
+{
+    if (ferror(out) || fflush(out) == EOF)
+        return cell_error(err, errno, "write to standard output");
+    return 0;
+}
+
+int cli_print_formatted(FILE *out, const char *format, json_t *rows, const char *default_format,
+                        const struct cli_header *headers, cell_err_t *err)
+{
+    if (!format || !*format || strcmp(format, "table") == 0)
+        format = default_format;
+    if (!format)
+        return cell_error(err, EINVAL, "format output: no format");
+    bool table = false;
+    _cleanup_free_ char *text =
+        strcmp(format, "json") == 0 ? strdup("{{json .}}") : prepare_format(format, &table);
+    _cleanup_template_ struct cell_template *t = NULL;
+    if (!text)
+        return cell_error(err, ENOMEM, "format output");
+    if (parse_user_template(text, &t, err) < 0)
+        return -1;
+    /* Everything is rendered before anything is printed: a row that fails
+     * leaves no partial table behind. */
+    _cleanup_free_ char *body = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&body, &len);
+    if (!f)
+        return cell_error(err, errno, "format output");
+    if (table) {
+        json_t *ctx = header_context(headers);
+        _cleanup_free_ char *header = NULL;
+        _cleanup_err_ cell_err_t header_err = CELL_ERR_INIT;
+        /* Docker prints its header even when the header template fails. */
+        if (ctx && cell_template_render_header(t, ctx, &header, &header_err) == 0)
+            fputs(header, f);
+        fputc('\n', f);
+        json_decref(ctx);
+    }
+    int r = render_rows(t, rows, f, err);
+    if (fclose(f) == EOF && r == 0)
+        r = cell_error(err, errno, "format output");
+    if (r < 0)
+        return r;
+    if (table)
+        /* docker/cli's tabwriter: NewWriter(out, 10, 1, 3, ' ', 0), which
+         * measures the width of East Asian and emoji characters as two. */
+        cli_tabwrite(out, body, len, 10, 3, CLI_WIDTH_CELLS);
+    else
+        fwrite(body, 1, len, out);
+    return flush_output(out, err);
+}
+
+int cli_print_object_formatted(FILE *out, const char *format, json_t *objs, cell_err_t *err)
+{
+    json_t *list = json_is_array(objs) ? json_incref(objs) : json_pack("[O]", objs);
+    if (!list)
+        return cell_error(err, ENOMEM, "format output");
+    if (!format || !*format || strcmp(format, "json") == 0) {
+        /* Docker indents its inspect output by four spaces; both forms keep
+         * encoding/json's escapes of <, > and &. */
+        _cleanup_free_ char *s = cell_json_encode_go(list, true, format && *format ? 0 : 4);
+        json_decref(list);
+        if (!s)
+            return cell_error(err, ENOMEM, "format output");
+        fprintf(out, "%s\n", s);
+        return flush_output(out, err);
+    }
+    _cleanup_template_ struct cell_template *t = NULL;
+    if (parse_user_template(format, &t, err) < 0) {
+        json_decref(list);
+        return -1;
+    }
+    /* Like docker inspect: the objects that render are printed, the first
+     * failure is the error, and no output at all is one empty line. */
+    bool printed = false;
+    int r = 0;
+    size_t i;
+    json_t *obj;
+    json_array_foreach(list, i, obj)
+    {
+        _cleanup_free_ char *line = NULL;
+        _cleanup_err_ cell_err_t one = CELL_ERR_INIT;
+        if (cell_template_render(t, obj, &line, &one) < 0) {
+            if (r == 0)
+                r = cell_error(err, one.errnum, "template parsing error: %s",
+                               cell_error_text(&one));
+            continue;
+        }
+        fprintf(out, "%s\n", line);
+        printed = true;
+    }
+    json_decref(list);
+    if (!printed)
+        fputc('\n', out);
+    int w = flush_output(out, err);
+    return r < 0 ? r : w;
 }

@@ -13,6 +13,19 @@
  * one line when indent is 0. Returns -1 with err set when writing fails. */
 int cli_print_json(FILE *out, const json_t *j, int indent, cell_err_t *err);
 
+/* How a column's width is counted: in runes (Go's text/tabwriter, runc's
+ * list) or in terminal cells (docker/cli's tabwriter: East Asian wide
+ * characters and emoji count two, combining marks none). */
+enum cli_text_width { CLI_WIDTH_RUNES, CLI_WIDTH_CELLS };
+
+size_t cli_text_width(const char *s, size_t n, enum cli_text_width mode);
+
+/* Writes text aligned as Go's tabwriter.NewWriter(out, min_width, 1, padding,
+ * ' ', 0) and Flush write it: cells end at tabs, columns of contiguous lines
+ * as wide as their widest cell plus padding. -1 on ENOMEM. */
+int cli_tabwrite(FILE *out, const char *text, size_t len, size_t min_width, size_t padding,
+                 enum cli_text_width mode);
+
 /* A table printed like Go's text/tabwriter prints runc's `list`: each column
  * as wide as its widest cell plus padding, at least min_width; the last
  * column is not padded. Widths count characters, not bytes. */
@@ -25,6 +38,32 @@ struct cli_table {
 int cli_table_add_row(struct cli_table *t, const char *const *cells);
 void cli_table_print(FILE *out, const struct cli_table *t, size_t min_width, size_t padding);
 void cli_table_clear(struct cli_table *t);
+
+/* A column header for a field of a --format template: {".ID", "CONTAINER ID"}.
+ * Arrays of them end with {NULL, NULL}. */
+struct cli_header {
+    const char *field;
+    const char *label;
+};
+
+/* Prints rows (an array of objects) as docker/cli's formatter does for
+ * `--format`: NULL, "" or "table" use default_format; "json" prints each row
+ * as one line of compact JSON; "table TEMPLATE" prints a header line (the
+ * template executed over each field's label: from headers, else the field's
+ * name in capitals split at its words, "RunningFor" -> "RUNNING FOR") and
+ * the rows, aligned as docker's tabwriter (min width 10, padding 3); any
+ * other TEMPLATE prints one rendered line per row. In a template the typed
+ * sequences \t and \n stand for a tab and a newline. A missing field is an
+ * error, as it is in Docker. Nothing is printed when a row fails; the error
+ * reads "template parsing error: template: :1:2: executing ...". */
+int cli_print_formatted(FILE *out, const char *format, json_t *rows, const char *default_format,
+                        const struct cli_header *headers, cell_err_t *err);
+
+/* Prints objs (an array of objects, or one object) as `docker inspect`
+ * does: format NULL or "" as a JSON array indented by four spaces, "json" as
+ * that array on one line, else the template rendered once per object, one
+ * line each (no \t translation, no table). */
+int cli_print_object_formatted(FILE *out, const char *format, json_t *objs, cell_err_t *err);
 
 enum cli_log_format { CLI_LOG_TEXT, CLI_LOG_JSON };
 
