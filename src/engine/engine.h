@@ -164,9 +164,10 @@ bool cell_engine_refresh(struct cell_engine *e, struct cell_ctr *c);
 
 /* Docker's inspect object of a container (its record brought up to date). */
 json_t *cell_engine_inspect(struct cell_engine *e, const struct cell_ctr *c);
-/* One row of `ps` with Docker's template fields: ID (short), Image,
- * Command (quoted; whole with no_trunc), CreatedAt, RunningFor, Status,
- * State, Ports, Names, Labels, Mounts, Networks, Size, plus the full Id. */
+/* One row of `ps` with Docker's template fields, in its order: Command
+ * (quoted; whole with no_trunc), CreatedAt, ID (short unless no_trunc),
+ * Image, Labels, LocalVolumes, Mounts, Names, Networks, Ports, RunningFor,
+ * Size, State, Status. */
 json_t *cell_engine_ps_row(struct cell_engine *e, const struct cell_ctr *c, bool no_trunc);
 /* go-units' HumanDuration: "Less than a second", "3 seconds", "About a
  * minute", "2 hours", ... buf of 48. */

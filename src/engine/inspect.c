@@ -208,12 +208,13 @@ json_t *cell_engine_ps_row(struct cell_engine *e, const struct cell_ctr *c, bool
         label_text = json_string(t ? t : "");
         free(t);
     }
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:s, s:s, s:s}", "ID",
-                     no_trunc ? c->id : shortid, "Id", c->id, "Image", image ? image : "",
-                     "Command", cmd ? cmd : "\"\"", "CreatedAt", created_at, "RunningFor",
-                     running_for, "Status", status, "State", cell_state_status_of(rec), "Ports", "",
-                     "Names", name ? name : "", "Labels", label_text, "Mounts", "", "Networks", "",
-                     "Size", "");
+    /* Docker's keys, in its (sorted) order. */
+    return json_pack("{s:s, s:s, s:s, s:s, s:o, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
+                     "Command", cmd ? cmd : "\"\"", "CreatedAt", created_at, "ID",
+                     no_trunc ? c->id : shortid, "Image", image ? image : "", "Labels", label_text,
+                     "LocalVolumes", "0", "Mounts", "", "Names", name ? name : "", "Networks", "",
+                     "Ports", "", "RunningFor", running_for, "Size", "0B", "State",
+                     cell_state_status_of(rec), "Status", status);
 }
 
 json_t *cell_engine_inspect(struct cell_engine *e, const struct cell_ctr *c)

@@ -57,7 +57,7 @@ static bool filter_one(const json_t *row, const json_t *rec, const char *key, co
     if (!strcmp(key, "name"))
         return strstr(json_string_value(json_object_get(row, "Names")), val) != NULL;
     if (!strcmp(key, "id"))
-        return !strncmp(json_string_value(json_object_get(row, "Id")), val, strlen(val));
+        return !strncmp(json_string_value(json_object_get(rec, "Id")), val, strlen(val));
     if (!strcmp(key, "status"))
         return !strcmp(json_string_value(json_object_get(row, "State")), val);
     if (!strcmp(key, "ancestor"))
@@ -135,26 +135,27 @@ static json_t *ps_rows(struct cell_engine *e, const struct ps_opts *o, cell_err_
     return rows;
 }
 
-static void print_ps_table(const json_t *rows)
-{
-    static const char *const fields[] = {"ID",     "Image", "Command", "RunningFor",
-                                         "Status", "Ports", "Names"};
-    static const char *const heads[] = {"CONTAINER ID", "IMAGE", "COMMAND", "CREATED",
-                                        "STATUS",       "PORTS", "NAMES"};
-    struct cli_table t = {.ncols = ARRAY_SIZE(fields)};
-    cli_table_add_row(&t, heads);
-    size_t i;
-    json_t *row;
-    json_array_foreach(rows, i, row)
-    {
-        const char *cells[ARRAY_SIZE(fields)];
-        for (size_t k = 0; k < ARRAY_SIZE(fields); k++)
-            cells[k] = json_string_value(json_object_get(row, fields[k]));
-        cli_table_add_row(&t, cells);
-    }
-    cli_table_print(stdout, &t, 10, 3);
-    cli_table_clear(&t);
-}
+static const struct cli_header ps_headers[] = {
+    {".ID", "CONTAINER ID"},
+    {".Image", "IMAGE"},
+    {".Command", "COMMAND"},
+    {".RunningFor", "CREATED"},
+    {".Status", "STATUS"},
+    {".Ports", "PORTS"},
+    {".Names", "NAMES"},
+    {".CreatedAt", "CREATED AT"},
+    {".State", "STATE"},
+    {".Labels", "LABELS"},
+    {".Mounts", "MOUNTS"},
+    {".Networks", "NETWORKS"},
+    {".Size", "SIZE"},
+    {".LocalVolumes", "LOCAL VOLUMES"},
+    {NULL, NULL},
+};
+
+#define PS_TABLE                                                                                   \
+    "table "                                                                                       \
+    "{{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
 
 int cell_cmd_ps(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err)
 {
@@ -171,19 +172,11 @@ int cell_cmd_ps(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *er
     if (r == 0)
         r = open_engine(ctx, &e, err);
     json_t *rows = r == 0 ? ps_rows(e, &o, err) : NULL;
-    if (rows && o.quiet) {
-        size_t i;
-        json_t *row;
-        json_array_foreach(rows, i, row)
-            printf("%s\n", json_string_value(json_object_get(row, "ID")));
-    } else if (rows && o.format && !strcmp(o.format, "json")) {
-        size_t i;
-        json_t *row;
-        json_array_foreach(rows, i, row) cli_print_json(stdout, row, 0, NULL);
-    } else if (rows)
-        print_ps_table(rows);
     if (r == 0 && !rows)
         r = -1;
+    if (rows)
+        r = cli_print_formatted(stdout, o.quiet ? "{{.ID}}" : o.format, rows, PS_TABLE, ps_headers,
+                                err);
     json_decref(rows);
     cell_engine_close(e);
     cli_options_free(cell_ps_options, &o);
@@ -423,7 +416,8 @@ struct inspect_opts {
 };
 
 const struct cli_option cell_inspect_options[] = {
-    {"format", 'f', CLI_OPT_STRING, offsetof(struct inspect_opts, format), "json (default)"},
+    {"format", 'f', CLI_OPT_STRING, offsetof(struct inspect_opts, format),
+     "a Go template ({{.State.Pid}}), or json"},
     {"type", 0, CLI_OPT_STRING, offsetof(struct inspect_opts, type), "container or image"},
     {"size", 's', CLI_OPT_BOOL, offsetof(struct inspect_opts, size), "(accepted)"},
     {0},
@@ -462,8 +456,6 @@ int cell_cmd_inspect(const struct cli_ctx *ctx, int argc, char **argv, cell_err_
         return args.help ? 0 : -1;
     if (cli_nargs(ctx, &args, 1, -1, err) < 0)
         return -1;
-    if (o.format && strcmp(o.format, "json") != 0)
-        return cell_error(err, 0, "inspect: unknown --format \"%s\" (json)", o.format);
     if (o.type && strcmp(o.type, "container") && strcmp(o.type, "image"))
         return cell_error(err, 0, "\"%s\" is not a valid value for --type", o.type);
     struct cell_engine *e = NULL;
@@ -482,8 +474,8 @@ int cell_cmd_inspect(const struct cli_ctx *ctx, int argc, char **argv, cell_err_
         }
         json_array_append_new(list, one);
     }
-    cli_print_json(stdout, list, 4, NULL);
+    int pr = cli_print_object_formatted(stdout, o.format, list, r < 0 ? NULL : err);
     json_decref(list);
     cell_engine_close(e);
-    return r;
+    return r < 0 ? r : pr;
 }
