@@ -174,3 +174,21 @@ json_t *cell_engine_ps_row(struct cell_engine *e, const struct cell_ctr *c, bool
 void cell_engine_human_duration(int64_t seconds, char buf[48]);
 /* The record's RFC3339 time as unix nanoseconds; 0 when unset or bad. */
 int64_t cell_engine_time_parse(const char *s);
+
+/* ---- exec (exec.c) ----------------------------------------------------------- */
+
+struct cell_exec_request {
+    char **cmd;
+    char **env, **env_file;
+    const char *user, *workdir;
+    bool tty, interactive, detach, privileged;
+};
+
+/* `exec`: a new process in a running container, with the container's
+ * environment, user and working directory unless the request says
+ * otherwise (-u names are resolved in the container's /etc/passwd). In
+ * the foreground the process has this process's stdio (stdin only with
+ * interactive; a pty relayed to this terminal with tty) and *exit_code is
+ * its exit code; detached, a small waiter process of its own reaps it. */
+int cell_engine_exec(struct cell_engine *e, const char *name_or_id,
+                     const struct cell_exec_request *r, int *exit_code, cell_err_t *err);

@@ -61,6 +61,10 @@ extern const struct cli_option cell_start_options[];
 int cell_cli_attached(struct cell_engine *e, const char *id, int fd, bool interactive, bool tty,
                       const char *detach_keys, bool proxy, cell_err_t *err);
 
+/* exec.c */
+int cell_cmd_exec(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err);
+extern const struct cli_option cell_exec_options[];
+
 /* containers.c: ps, stop, kill, rm, wait, logs, inspect. */
 int cell_cmd_ps(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err);
 int cell_cmd_stop(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err);

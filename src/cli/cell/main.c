@@ -28,6 +28,8 @@ static const struct cli_command commands[] = {
      "Create a container without starting it.", CLI_CMD_STOP_AT_POSITIONAL, 125},
     {"start", cell_cmd_start, cell_start_options, "CONTAINER [CONTAINER...]",
      "Start created or stopped containers.", 0, 125},
+    {"exec", cell_cmd_exec, cell_exec_options, "CONTAINER COMMAND [ARG...]",
+     "Run a command in a running container.", CLI_CMD_STOP_AT_POSITIONAL, 126},
     {"ps", cell_cmd_ps, cell_ps_options, "", "List containers."},
     {"stop", cell_cmd_stop, cell_stop_options, "CONTAINER [CONTAINER...]",
      "Stop containers: the stop signal, then SIGKILL after a grace period."},
