@@ -6,6 +6,8 @@ set -eu
 
 # Build: compiler, build system, libraries with headers.
 BUILD="make meson ninja-build gcc libc6-dev pkg-config libjansson-dev libseccomp-dev libcap-dev libcurl4-openssl-dev libarchive-dev libssl-dev"
+# What the engine runs as it is (DESIGN.md): tini-static for `cell run --init`.
+BUILD="$BUILD tini"
 # Tests: unit (cmocka), integration (pytest on Debian's python3), the
 # busybox rootfs, peer runtimes, and the tools the tests call; clang with
 # its fuzzer and sanitizer runtimes (libclang-rt-14-dev is only a
