@@ -192,3 +192,24 @@ struct cell_exec_request {
  * its exit code; detached, a small waiter process of its own reaps it. */
 int cell_engine_exec(struct cell_engine *e, const char *name_or_id,
                      const struct cell_exec_request *r, int *exit_code, cell_err_t *err);
+
+/* ---- more of a container's life (manage.c) ---------------------------------- */
+
+/* `restart`: stop (as cell_engine_stop) then start. */
+int cell_engine_restart(struct cell_engine *e, const char *name_or_id, int timeout,
+                        cell_err_t *err);
+/* `rename`: the new name is claimed first, so a name in use is refused and
+ * the old one kept. */
+int cell_engine_rename(struct cell_engine *e, const char *name_or_id, const char *new_name,
+                       cell_err_t *err);
+/* `update`: new limits (and restart policy) in the record, and on the live
+ * cgroup when the container runs. */
+int cell_engine_update(struct cell_engine *e, const char *name_or_id,
+                       const struct cell_run_opts *o, cell_err_t *err);
+/* `attach`: a connection to a running container's monitor; *tty and
+ * *open_stdin say how it was made. */
+int cell_engine_attach(struct cell_engine *e, const char *name_or_id, int *fd, bool *tty,
+                       bool *open_stdin, char id[CELL_ENGINE_ID_SIZE], cell_err_t *err);
+/* `container prune`: removes every container that is not running; the
+ * removed ids (NULL-terminated, allocated) in *removed. */
+int cell_engine_prune(struct cell_engine *e, char ***removed, cell_err_t *err);

@@ -636,3 +636,25 @@ int cell_spec_write(struct cell_engine *e, const json_t *rec, int dirfd, cell_er
     int r = cell_write_file_atomic_at(dirfd, "config.json", text, strlen(text), 0644);
     return r < 0 ? cell_error(err, -r, "write config.json") : 0;
 }
+
+int cell_spec_update(const struct cell_run_opts *o, json_t *hc, json_t **resources, cell_err_t *err)
+{
+    /* Only what was given changes: limits() sets the fields of the flags
+     * that are there, on a copy that is merged back when all are valid. */
+    json_t *changed = json_object();
+    json_t *shm = json_object_get(hc, "ShmSize");
+    if (limits(o, changed, err) < 0 || (o->restart && restart_policy(o, changed, err) < 0)) {
+        json_decref(changed);
+        return -1;
+    }
+    if (!o->oom_kill_disable)
+        json_object_del(changed, "OomKillDisable");
+    json_object_set(changed, "ShmSize", shm);
+    json_t *linux = json_pack("{s:{}}", "resources");
+    set_resources(changed, linux);
+    *resources = json_incref(json_object_get(linux, "resources"));
+    json_decref(linux);
+    json_object_update(hc, changed);
+    json_decref(changed);
+    return 0;
+}

@@ -24,6 +24,11 @@ int cell_spec_apply_namespaces(struct cell_engine *e, const json_t *rec, json_t 
                                cell_err_t *err);
 int cell_spec_apply_user(const json_t *rec, const char *rootfs, json_t *spec, cell_err_t *err);
 
+/* `update`: the limit flags given in o (and --restart) checked and merged
+ * into hc; *resources is the linux.resources object of what changed. */
+int cell_spec_update(const struct cell_run_opts *o, json_t *hc, json_t **resources,
+                     cell_err_t *err);
+
 /* The OCI config of rec, rooted at rootfs; dir is the container's directory
  * (its hostname, hosts and resolv.conf files). */
 int cell_spec_build(struct cell_engine *e, const json_t *rec, const char *rootfs, const char *dir,

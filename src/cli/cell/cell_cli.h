@@ -61,6 +61,18 @@ extern const struct cli_option cell_start_options[];
 int cell_cli_attached(struct cell_engine *e, const char *id, int fd, bool interactive, bool tty,
                       const char *detach_keys, bool proxy, cell_err_t *err);
 
+/* manage.c: restart, rename, update, attach, port, container prune. */
+int cell_cmd_restart(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err);
+int cell_cmd_rename(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err);
+int cell_cmd_update(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err);
+int cell_cmd_attach(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err);
+int cell_cmd_port(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err);
+int cell_cmd_container_prune(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err);
+extern const struct cli_option cell_restart_options[];
+extern const struct cli_option cell_update_options[];
+extern const struct cli_option cell_attach_options[];
+extern const struct cli_option cell_prune_options[];
+
 /* exec.c */
 int cell_cmd_exec(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err);
 extern const struct cli_option cell_exec_options[];

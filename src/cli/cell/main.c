@@ -11,6 +11,7 @@
 #include "image/image.h"
 
 #include <stddef.h>
+#include <string.h>
 #include <stdlib.h>
 
 static const struct cli_option global_options[] = {
@@ -20,6 +21,8 @@ static const struct cli_option global_options[] = {
     {"version", 'v', CLI_OPT_BOOL, offsetof(struct cell_cli_global, version), "print the version"},
     {0},
 };
+
+static int cell_cmd_container(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err);
 
 static const struct cli_command commands[] = {
     {"run", cell_cmd_run, cell_run_options, "IMAGE [COMMAND] [ARG...]",
@@ -39,6 +42,17 @@ static const struct cli_command commands[] = {
     {"wait", cell_cmd_wait, NULL, "CONTAINER [CONTAINER...]",
      "Wait for containers to stop; print their exit codes."},
     {"logs", cell_cmd_logs, cell_logs_options, "CONTAINER", "Print a container's log."},
+    {"restart", cell_cmd_restart, cell_restart_options, "CONTAINER [CONTAINER...]",
+     "Restart containers."},
+    {"rename", cell_cmd_rename, NULL, "CONTAINER NEW_NAME", "Rename a container."},
+    {"update", cell_cmd_update, cell_update_options, "CONTAINER [CONTAINER...]",
+     "Change a container's limits or restart policy."},
+    {"attach", cell_cmd_attach, cell_attach_options, "CONTAINER",
+     "Attach to a running container's stdio."},
+    {"port", cell_cmd_port, NULL, "CONTAINER [PRIVATE_PORT[/PROTO]]",
+     "List a container's published ports."},
+    {"container", cell_cmd_container, NULL, "COMMAND",
+     "Manage containers (ls, prune, and every container command)."},
     {"inspect", cell_cmd_inspect, cell_inspect_options, "NAME|ID [NAME|ID...]",
      "Print what is known of containers or images, as JSON."},
     {"images", cell_cmd_images, cell_images_options, "[REPOSITORY[:TAG]]", "List images."},
@@ -58,6 +72,27 @@ static const struct cli_command commands[] = {
     {"login", cell_cmd_login, cell_login_options, "[SERVER]", "Log in to a registry."},
     {"logout", cell_cmd_logout, cell_logout_options, "[SERVER]", "Log out from a registry."},
 };
+
+static const struct cli_command prune_command = {
+    "prune", cell_cmd_container_prune, cell_prune_options, "", "Remove all stopped containers."};
+
+/* `cell container ls|prune|<any container command>`, as Docker groups them. */
+static int cell_cmd_container(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err)
+{
+    if (argc < 1)
+        return cell_error(err, 0, "container: requires a command (ls, prune, run, rm, ...)");
+    const char *name = argv[0];
+    if (!strcmp(name, "ls") || !strcmp(name, "list"))
+        name = "ps";
+    const struct cli_command *cmd = !strcmp(name, "prune") ? &prune_command : NULL;
+    for (size_t i = 0; !cmd && i < ARRAY_SIZE(commands); i++)
+        if (!strcmp(commands[i].name, name) && commands[i].run != cell_cmd_container)
+            cmd = &commands[i];
+    if (!cmd)
+        return cell_error(err, 0, "container: unknown command \"%s\"", argv[0]);
+    struct cli_ctx sub = {.prog = ctx->prog, .cmd = cmd, .global = ctx->global};
+    return cmd->run(&sub, argc - 1, argv + 1, err);
+}
 
 static const struct cli_program program = {
     .name = "cell",
