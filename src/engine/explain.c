@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,13 +87,20 @@ static const char *host_view(void)
     return "/proc/1";
 }
 
-static json_t *ns_inode(int dirfd, const char *path, struct stat *st)
+/* The namespace's inode, 0 when the kernel has no such namespace; -errno
+ * when it cannot be read (the process is gone). */
+static long long ns_inode(int dirfd, const char *path, dev_t *dev)
 {
-    if (fstatat(dirfd, path, st, 0) < 0) {
-        st->st_ino = 0;
-        return json_null();
-    }
-    return json_integer((json_int_t)st->st_ino);
+    struct stat st;
+    if (fstatat(dirfd, path, &st, 0) < 0)
+        return errno == ENOENT ? 0 : -errno;
+    *dev = st.st_dev;
+    return (long long)st.st_ino;
+}
+
+static json_t *inode_json(long long ino)
+{
+    return ino > 0 ? json_integer(ino) : json_null();
 }
 
 static int add_namespaces(json_t *o, int procfd, cell_err_t *err)
@@ -107,17 +115,14 @@ static int add_namespaces(json_t *o, int procfd, cell_err_t *err)
     for (size_t i = 0; i < ARRAY_SIZE(namespaces); i++) {
         char path[32];
         snprintf(path, sizeof path, "ns/%s", namespaces[i].name);
-        struct stat in, host;
-        json_t *ino = ns_inode(procfd, path, &in);
-        if (json_is_null(ino) && errno != ENOENT) {
-            json_decref(ino);
-            return cell_error(err, errno, "/proc/PID/%s", path);
-        }
-        json_t *hino = ns_inode(hostfd, path, &host);
-        bool private = in.st_ino && (in.st_ino != host.st_ino || in.st_dev != host.st_dev);
-        json_object_set_new(
-            all, namespaces[i].name,
-            json_pack("{s:b, s:o, s:o}", "Private", private, "Inode", ino, "HostInode", hino));
+        dev_t dev = 0, hdev = 0;
+        long long in = ns_inode(procfd, path, &dev), host = ns_inode(hostfd, path, &hdev);
+        if (in < 0)
+            return cell_error(err, (int)-in, "/proc/PID/%s", path);
+        bool private = in > 0 && (in != host || dev != hdev);
+        json_object_set_new(all, namespaces[i].name,
+                            json_pack("{s:b, s:o, s:o}", "Private", private, "Inode",
+                                      inode_json(in), "HostInode", inode_json(host)));
     }
     return 0;
 }
@@ -367,6 +372,37 @@ static void root_mount(int procfd, json_t *root)
         overlay_dirs(root, super);
 }
 
+/* Before Linux 6.8 the snapshot's overlay is mounted from inside its
+ * directory with short relative options ("lowerdir=l/0,upperdir=upper",
+ * l/N a link to a layer; image.h), and mountinfo shows them as given:
+ * such a path is made whole against the snapshot directory, the parent
+ * of the merged dir, and its links resolved. */
+static json_t *whole_path(const char *p, const char *snapshot)
+{
+    char joined[8192], real[PATH_MAX];
+    if (p[0] == '/' || !snapshot)
+        return json_string(p);
+    snprintf(joined, sizeof joined, "%s/%s", snapshot, p);
+    return json_string(realpath(joined, real) ? real : joined);
+}
+
+static void make_whole(json_t *root)
+{
+    const char *merged = json_string_value(json_object_get(root, "MergedDir"));
+    const char *slash = merged ? strrchr(merged, '/') : NULL;
+    _cleanup_free_ char *snapshot = slash ? strndup(merged, (size_t)(slash - merged)) : NULL;
+    static const char *const keys[] = {"UpperDir", "WorkDir"};
+    for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+        const char *v = json_string_value(json_object_get(root, keys[i]));
+        if (v)
+            json_object_set_new(root, keys[i], whole_path(v, snapshot));
+    }
+    size_t i;
+    json_t *l;
+    json_array_foreach(json_object_get(root, "LowerDirs"), i, l) json_array_set_new(
+        json_object_get(root, "LowerDirs"), i, whole_path(json_string_value(l), snapshot));
+}
+
 static void add_filesystem(json_t *o, int procfd, const json_t *rec, const json_t *config)
 {
     json_t *root = json_pack(
@@ -374,6 +410,7 @@ static void add_filesystem(json_t *o, int procfd, const json_t *rec, const json_
         "UpperDir", "WorkDir", "MergedDir",
         json_object_get(json_object_get(json_object_get(rec, "GraphDriver"), "Data"), "MergedDir"));
     root_mount(procfd, root);
+    make_whole(root);
     json_object_set_new(o, "RootFs", root);
     const json_t *linux = json_object_get(config, "linux");
     const json_t *masked = json_object_get(linux, "maskedPaths");
