@@ -213,3 +213,17 @@ int cell_engine_attach(struct cell_engine *e, const char *name_or_id, int *fd, b
 /* `container prune`: removes every container that is not running; the
  * removed ids (NULL-terminated, allocated) in *removed. */
 int cell_engine_prune(struct cell_engine *e, char ***removed, cell_err_t *err);
+/* ---- a running container's cage (explain.c, explain_cgroup.c) --------------- */
+
+/* `explain`: what confines the container's init, as the kernel shows it:
+ * Namespaces {<pid|net|ipc|uts|mnt|cgroup|user|time>: {Private, Inode,
+ * HostInode}} against HostNamespaces ("/proc/1", else "/proc/self");
+ * Cgroup {Path, Layout, Memory, CPU, Pids}; Capabilities {Effective,
+ * Permitted, Bounding, Inheritable, Ambient: ["CAP_X", ...], Known};
+ * Seccomp {Mode, ModeName, Filters, Profile}; NoNewPrivs; User {Uid, Gid,
+ * HostUid, HostGid, HostGroups, UidMap, GidMap}; RootFs {Type, Source,
+ * ReadOnly, LowerDirs, UpperDir, WorkDir, MergedDir}; MaskedPaths;
+ * ReadonlyPaths; Nsenter (the command line that joins it). A value the
+ * kernel does not offer is null. Fails with "Container x is not running"
+ * unless it runs (or is paused). */
+json_t *cell_engine_explain(struct cell_engine *e, const struct cell_ctr *c, cell_err_t *err);

@@ -92,6 +92,11 @@ extern const struct cli_option cell_rm_options[];
 extern const struct cli_option cell_logs_options[];
 extern const struct cli_option cell_inspect_options[];
 
+/* explain.c: a running container's cage (namespaces, cgroup, capabilities,
+ * seccomp, ids, filesystem, the nsenter line), as text or JSON. */
+int cell_cmd_explain(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err);
+extern const struct cli_option cell_explain_options[];
+
 /* pull.c, login.c: the registry client. */
 int cell_cmd_pull(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err);
 int cell_cmd_login(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err);

@@ -55,6 +55,8 @@ static const struct cli_command commands[] = {
      "Manage containers (ls, prune, and every container command)."},
     {"inspect", cell_cmd_inspect, cell_inspect_options, "NAME|ID [NAME|ID...]",
      "Print what is known of containers or images, as JSON."},
+    {"explain", cell_cmd_explain, cell_explain_options, "CONTAINER",
+     "Show what confines a running container, and how to join it."},
     {"images", cell_cmd_images, cell_images_options, "[REPOSITORY[:TAG]]", "List images."},
     {"tag", cell_cmd_tag, NULL, "SOURCE TARGET", "Give an image another name."},
     {"rmi", cell_cmd_rmi, cell_rmi_options, "IMAGE [IMAGE...]",
