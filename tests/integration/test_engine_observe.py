@@ -208,7 +208,7 @@ def test_run_stop_rm_tell_their_events_in_dockers_order(engine):
 
 
 def test_events_text_lines_and_filters(engine):
-    cid = engine.ok("run", "--name", "once", "--label", "team=a", "bb", "true").strip() or None
+    engine.ok("run", "--name", "once", "--label", "team=a", "bb", "true")
     cid = engine.inspect("once")["Id"]
     until = f"{time.time() + 0.3:.6f}"
     out = engine.ok("events", "--since", "0", "--until", until).splitlines()
@@ -221,6 +221,12 @@ def test_events_text_lines_and_filters(engine):
     assert len(events(engine, "--filter", "container=once")) == 3
     assert len(events(engine, "--filter", "label=team=b")) == 0
     assert engine.fail("events", "--filter", "colour=red") == "cell: invalid filter 'colour=red'"
+    # Templates see Go's field names of Docker's events.Message.
+    out = engine.ok("events", "--since", "0", "--until", until, "--format",
+                    "{{.Status}} {{.ID}} {{.Actor.Attributes.name}} {{json .Actor.Attributes}}")
+    assert out.splitlines()[1] == \
+        f'start {cid} once {{"image":"bb","name":"once","team":"a"}}'
+    assert "can't evaluate field Nope" in engine.fail("events", "--format", "{{.Nope}}")
 
 
 def test_pause_kill_oom_and_rm_force_events(engine):

@@ -148,6 +148,40 @@ static void print_text(const json_t *ev)
     printf("%s\n", first ? "" : ")");
 }
 
+/* A template sees Go's field names of Docker's events.Message, not the
+ * JSON keys: .Status, .ID, .From, .Type, .Action, .Actor.ID,
+ * .Actor.Attributes.name, .Scope, .Time, .TimeNano. */
+static json_t *go_view(const json_t *ev)
+{
+    static const char *const names[][2] = {
+        {"status", "Status"}, {"id", "ID"},         {"from", "From"},
+        {"Type", "Type"},     {"Action", "Action"}, {"Actor", "Actor"},
+        {"scope", "Scope"},   {"time", "Time"},     {"timeNano", "TimeNano"},
+    };
+    json_t *o = json_object();
+    for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+        json_t *v = json_object_get(ev, names[i][0]);
+        json_object_set_new(o, names[i][1], v ? json_incref(v) : json_string(""));
+    }
+    return o;
+}
+
+/* Docker checks a template on an empty event before it reads any. */
+static int check_template(const char *format, cell_err_t *err)
+{
+    if (!format || !strcmp(format, "json"))
+        return 0;
+    json_t *empty = json_pack("{s:s, s:s, s:s, s:s, s:s, s:{s:s, s:{}}, s:s, s:i, s:i}", "status",
+                              "", "id", "", "from", "", "Type", "", "Action", "", "Actor", "ID", "",
+                              "Attributes", "scope", "", "time", 0, "timeNano", 0);
+    json_t *view = go_view(empty);
+    char *s = cell_cli_template_render(format, view, err);
+    json_decref(view);
+    json_decref(empty);
+    free(s);
+    return s ? 0 : -1;
+}
+
 struct printer {
     const char *format;
     cell_err_t *err;
@@ -162,7 +196,9 @@ static int print_event(const json_t *ev, void *data)
         _cleanup_free_ char *s = json_dumps(ev, JSON_COMPACT | JSON_PRESERVE_ORDER);
         printf("%s\n", s ? s : "{}");
     } else {
-        _cleanup_free_ char *s = cell_cli_template_render(p->format, ev, p->err);
+        json_t *view = go_view(ev);
+        _cleanup_free_ char *s = cell_cli_template_render(p->format, view, p->err);
+        json_decref(view);
         if (!s)
             return -1;
         printf("%s\n", s);
@@ -206,6 +242,8 @@ int cell_cmd_events(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t
         r = parse_times(&o, &ro, err);
     if (r == 0)
         r = cell_engine_event_filters_check(o.filter, err);
+    if (r == 0)
+        r = check_template(p.format, err);
     if (r == 0)
         r = cell_engine_open(cell_cli_root(ctx), &e, err);
     if (r == 0)

@@ -33,7 +33,9 @@ static int put(struct out *o, const char *s, size_t n)
     return 0;
 }
 
-/* ".A.B" in obj; "." is obj itself. */
+/* ".A.B" in obj; "." is obj itself. A name missing from obj is an error
+ * (a struct field Go does not have); one missing deeper is a map key Go
+ * prints as "<no value>". */
 static const json_t *lookup(const json_t *obj, const char *path, size_t n, cell_err_t *err)
 {
     if (n == 0 || path[0] != '.') {
@@ -47,6 +49,12 @@ static const json_t *lookup(const json_t *obj, const char *path, size_t n, cell_
             j++;
         _cleanup_free_ char *key = strndup(path + i, j - i);
         const json_t *next = key ? json_object_get(v, key) : NULL;
+        if (!next && key && v != obj) {
+            static json_t *no_value;
+            if (!no_value)
+                no_value = json_string("<no value>");
+            return no_value;
+        }
         if (!next) {
             cell_error(err, 0, "Error parsing format: can't evaluate field %s", key ? key : "");
             return NULL;
