@@ -159,9 +159,16 @@ def test_stats_without_names_lists_running_containers(engine):
 def test_stats_of_a_half_cpu_busy_loop_is_about_fifty_percent(engine):
     engine.ok("run", "-d", "--name", "busy", "--cpus", "0.5", "bb", "sh", "-c", "while :; do :; done")
     time.sleep(0.5)
-    (row,) = stats_rows(engine, "busy")
-    cpu = float(row["CPUPerc"].rstrip("%"))
-    assert 30 <= cpu <= 70, row
+    # The quota caps it at half a CPU; other work on this two-CPU host may
+    # hold it below for a moment, so up to three readings.
+    readings = []
+    for _ in range(3):
+        (row,) = stats_rows(engine, "busy")
+        readings.append(float(row["CPUPerc"].rstrip("%")))
+        assert readings[-1] <= 70, readings
+        if readings[-1] >= 30:
+            break
+    assert 30 <= readings[-1] <= 70, readings
 
 
 def test_stats_format_template_and_bad_name(engine):
@@ -279,3 +286,14 @@ def test_events_log_is_rotated_and_still_read(engine):
     assert os.path.getsize(log + ".1") >= 1024 * 1024
     evs = events(engine)
     assert len(evs) == n + 1 and evs[-1]["Actor"]["Attributes"]["name"] == "new"
+
+
+def test_restarts_by_policy_are_die_then_start(engine):
+    engine.ok("run", "-d", "--name", "r", "--restart", "on-failure:2", "bb", "sh", "-c", "exit 1")
+    wait_for(lambda: engine.inspect("r")["RestartCount"] == 2
+             and engine.status("r") == "exited", timeout=15, what="two restarts")
+    # Docker logs no "restart" for a policy's restarts: each run dies and
+    # the next starts.
+    assert [(e["Action"], e["Actor"]["Attributes"].get("exitCode")) for e in events(engine)] == \
+        [("create", None), ("start", None), ("die", "1"), ("start", None), ("die", "1"),
+         ("start", None), ("die", "1")]
