@@ -135,6 +135,28 @@ static bool has_pid(const pid_t *pids, size_t n, long p)
     return false;
 }
 
+/* The words of ps's header line: their places in cols, their text in
+ * titles; the index of "PID" (-1 when there is none). */
+static long read_titles(const char *head, struct column *cols, size_t *ncols, json_t *titles)
+{
+    long pid_col = -1;
+    for (size_t i = 0; head[i];) {
+        if (isspace((unsigned char)head[i])) {
+            i++;
+            continue;
+        }
+        size_t s = i;
+        while (head[i] && !isspace((unsigned char)head[i]))
+            i++;
+        cols[*ncols] = (struct column){.start = s, .end = i};
+        json_array_append_new(titles, json_stringn(head + s, i - s));
+        if (pid_col < 0 && i - s == 3 && !strncmp(head + s, "PID", 3))
+            pid_col = (long)*ncols;
+        (*ncols)++;
+    }
+    return pid_col;
+}
+
 /* The header's titles; the rows whose PID is the container's ("-", a
  * thread line of ps -m, goes with the process above it). */
 static int parse_ps(char *text, const pid_t *pids, size_t npids, json_t *out, cell_err_t *err)
@@ -150,25 +172,11 @@ static int parse_ps(char *text, const pid_t *pids, size_t npids, json_t *out, ce
         *nl = 0;
     }
     _cleanup_free_ struct column *cols = calloc(strlen(nlines ? lines[0] : "") + 1, sizeof *cols);
-    size_t ncols = 0;
-    long pid_col = -1;
     json_t *titles = json_array(), *procs = json_array();
     json_object_set_new(out, "Titles", titles);
     json_object_set_new(out, "Processes", procs);
-    for (size_t i = 0; nlines && cols && lines[0][i];) {
-        if (isspace((unsigned char)lines[0][i])) {
-            i++;
-            continue;
-        }
-        size_t s = i;
-        while (lines[0][i] && !isspace((unsigned char)lines[0][i]))
-            i++;
-        cols[ncols] = (struct column){.start = s, .end = i};
-        json_array_append_new(titles, json_stringn(lines[0] + s, i - s));
-        if (pid_col < 0 && i - s == 3 && !strncmp(lines[0] + s, "PID", 3))
-            pid_col = (long)ncols;
-        ncols++;
-    }
+    size_t ncols = 0;
+    long pid_col = nlines && cols ? read_titles(lines[0], cols, &ncols, titles) : -1;
     if (pid_col < 0)
         return cell_error(err, 0, "Couldn't find PID field in ps output");
     find_columns(lines, nlines, cols, ncols);
