@@ -49,6 +49,7 @@ bool cell_engine_refresh(struct cell_engine *e, struct cell_ctr *c)
      * record its end, so end it now, as a killed conmon's container ends. */
     cell_runtime_kill(e->runtime_root, c->id, SIGKILL, true, NULL);
     cell_runtime_delete(e->runtime_root, c->id, true, NULL);
+    cell_engine_event_exit(e, c->id, 137, false);
     cell_state_set_exited(c->rec, 137, false, "the container's monitor died");
     cell_ctr_save(c, NULL);
     return true;
@@ -116,7 +117,10 @@ int cell_engine_kill(struct cell_engine *e, const char *name_or_id, int sig, cel
     struct cell_ctr c;
     if (open_running(e, name_or_id, &c, err) < 0)
         return -1;
+    cell_engine_event_signal(e, c.id, c.rec, sig);
     int r = cell_runtime_kill(e->runtime_root, c.id, sig, false, err);
+    if (r == 0)
+        cell_engine_thaw_for_signal(e, &c, sig);
     cell_ctr_close(&c);
     return r;
 }
@@ -172,12 +176,16 @@ int cell_engine_stop(struct cell_engine *e, const char *name_or_id, int timeout,
     char id[CELL_ENGINE_ID_SIZE];
     snprintf(id, sizeof id, "%s", c.id);
     int sig = stop_signal_of(c.rec);
+    cell_engine_event_signal(e, id, c.rec, sig);
     cell_runtime_kill(e->runtime_root, id, sig, false, NULL);
+    cell_engine_thaw_for_signal(e, &c, sig);
     cell_ctr_close(&c);
     if (!wait_not_live(e, id, mono_ms() + timeout * 1000LL)) {
+        cell_engine_event_signal(e, id, NULL, SIGKILL);
         cell_runtime_kill(e->runtime_root, id, SIGKILL, true, NULL);
         wait_not_live(e, id, -1);
     }
+    cell_engine_event(e, id, "stop", NULL, NULL);
     return 0;
 }
 
@@ -224,6 +232,7 @@ static int remove_parts(struct cell_engine *e, struct cell_ctr *c, cell_err_t *e
         return -1;
     const char *name = json_string_value(json_object_get(c->rec, "Name"));
     cell_name_release(e, name, c->id);
+    cell_engine_event_destroy(e, c);
     int r = cell_rm_rf_at(e->containersfd, c->id);
     if (r < 0)
         return cell_error(err, -r, "remove container %s", c->id);

@@ -214,5 +214,7 @@ int cell_engine_create(struct cell_engine *e, const struct cell_run_opts *o,
     }
     if (r == 0)
         snprintf(id_out, CELL_ENGINE_ID_SIZE, "%s", c.id);
+    if (r == 0)
+        cell_engine_event(e, c.id, "create", NULL, NULL);
     return r;
 }

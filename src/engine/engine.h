@@ -227,3 +227,71 @@ int cell_engine_prune(struct cell_engine *e, char ***removed, cell_err_t *err);
  * kernel does not offer is null. Fails with "Container x is not running"
  * unless it runs (or is paused). */
 json_t *cell_engine_explain(struct cell_engine *e, const struct cell_ctr *c, cell_err_t *err);
+
+/* ---- pause, top, stats (pause.c, top.c, stats.c) ---------------------------- */
+
+/* `pause` / `unpause`: freezes or thaws every process of a running
+ * container; State.Status "paused" in between. Docker's errors: "Container
+ * <id> is not running", "... is already paused", "... is not paused". */
+int cell_engine_pause(struct cell_engine *e, const char *name_or_id, cell_err_t *err);
+int cell_engine_unpause(struct cell_engine *e, const char *name_or_id, cell_err_t *err);
+/* After a signal was sent to c's init (c locked): a paused container is
+ * thawed when sig is one that ends it (its stop signal or SIGKILL), so
+ * that it can. */
+void cell_engine_thaw_for_signal(struct cell_engine *e, struct cell_ctr *c, int sig);
+
+/* `top`: runs the host's ps with ps_args (NULL or empty: -ef) and keeps the
+ * container's rows: {"Titles":[...], "Processes":[[...], ...]}. */
+int cell_engine_top(struct cell_engine *e, const char *name_or_id, char **ps_args, json_t **out,
+                    cell_err_t *err);
+
+/* One reading of a container's counters (all zero, running false, when it
+ * is not running). Sizes in bytes. */
+struct cell_stats_sample {
+    bool running;
+    int64_t when_ns; /* CLOCK_MONOTONIC */
+    int64_t cpu_ns;  /* the cgroup's CPU time */
+    int64_t mem_usage, mem_limit;
+    int64_t net_rx, net_tx, blk_read, blk_write;
+    int64_t pids;
+};
+int cell_engine_stats_sample(struct cell_engine *e, const char *id, struct cell_stats_sample *s,
+                             cell_err_t *err);
+/* CPU % between two readings (100 = one CPU busy); 0 without prev. */
+double cell_engine_stats_cpu_percent(const struct cell_stats_sample *prev,
+                                     const struct cell_stats_sample *cur);
+double cell_engine_stats_mem_percent(const struct cell_stats_sample *s);
+
+/* ---- events (events.c) ---------------------------------------------------------- */
+
+/* Appends one of Docker's container events to <root>/events.log: action
+ * ("create", "start", ...) of container id, whose record is rec (NULL: read
+ * it), with extra_attrs (NULL or an object of strings, taken over) added to
+ * the Actor's Attributes. Never fails the caller's operation. */
+void cell_engine_event(struct cell_engine *e, const char *id, const char *action, const json_t *rec,
+                       json_t *extra_attrs);
+/* "kill" with its signal attribute. */
+void cell_engine_event_signal(struct cell_engine *e, const char *id, const json_t *rec, int sig);
+/* The end of a run: "oom" (when the OOM killer ended it), then "die" with
+ * exitCode and execDuration. Call before the record says exited, so that a
+ * `stop` waiting on the record logs its "stop" after the "die". */
+void cell_engine_event_exit(struct cell_engine *e, const char *id, int exit_code, bool oom);
+/* "destroy" of a container being removed (c locked, its record still
+ * there), after "kill" and "die" when it was running. */
+void cell_engine_event_destroy(struct cell_engine *e, const struct cell_ctr *c);
+
+/* Docker's event filters: container=, event=, image=, label=, type=, scope=. */
+int cell_engine_event_filters_check(char **filters, cell_err_t *err);
+bool cell_engine_event_match(const json_t *ev, char **filters);
+
+struct cell_events_read_opts {
+    int64_t since_ns; /* 0: only events from now on */
+    int64_t until_ns; /* 0: no end */
+    bool follow;      /* wait for new events (until until_ns, if set) */
+    char **filters;
+    /* Each event in order; non-zero stops the reading. */
+    int (*fn)(const json_t *ev, void *data);
+    void *data;
+};
+int cell_engine_events_read(struct cell_engine *e, const struct cell_events_read_opts *o,
+                            cell_err_t *err);

@@ -446,6 +446,7 @@ static void finish_incarnation(struct monitor *m, json_t **rec)
     close_stdio(m);
     struct ending x = {m->exit_code, read_oom(m)};
     cell_runtime_delete(m->e->runtime_root, m->id, true, NULL);
+    cell_engine_event_exit(m->e, m->id, x.exit_code, x.oom);
     update_record(m, record_exit, &x, rec);
 }
 
@@ -480,6 +481,7 @@ static void mark_running(json_t *rec, void *data)
 {
     struct monitor *m = data;
     cell_state_set_running(rec, m->init, getpid());
+    cell_engine_event(m->e, m->id, "start", rec, NULL);
 }
 
 /* Sleeps delay_ms while still serving clients (they may attach or go). */
@@ -602,6 +604,7 @@ static int first_start(struct monitor *m, int lockfd, cell_err_t *err)
         return cell_error(err, EIO, "read record of %s", m->id);
     cell_state_set_running(c.rec, m->init, getpid());
     int r = cell_ctr_save(&c, err);
+    cell_engine_event(m->e, m->id, "start", c.rec, NULL);
     json_decref(c.rec);
     return r;
 }

@@ -97,6 +97,20 @@ extern const struct cli_option cell_inspect_options[];
 int cell_cmd_explain(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err);
 extern const struct cli_option cell_explain_options[];
 
+/* observe.c, stats.c: pause, unpause, top, events, stats. */
+int cell_cmd_pause(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err);
+int cell_cmd_unpause(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err);
+int cell_cmd_top(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err);
+int cell_cmd_events(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err);
+int cell_cmd_stats(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err);
+extern const struct cli_option cell_events_options[];
+extern const struct cli_option cell_stats_options[];
+
+/* template.c: the {{.Field}} / {{json .}} part of Go templates that
+ * --format takes; "\t" and "\n" become tab and newline. Allocated; NULL
+ * with err set ("Error parsing format: ...") on a bad one. */
+char *cell_cli_template_render(const char *tmpl, const json_t *obj, cell_err_t *err);
+
 /* pull.c, login.c: the registry client. */
 int cell_cmd_pull(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err);
 int cell_cmd_login(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err);
