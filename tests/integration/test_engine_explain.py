@@ -216,18 +216,9 @@ def test_a_container_that_is_not_running_is_one_line(engine):
 
 
 def test_a_user_namespace_shows_its_maps_and_nsenter_joins_it(engine):
-    """The engine has no --userns-remap yet: the namespace and maps are
-    written into the container's config.json between create and start,
-    which is the config the container runs with."""
-    cid = engine.ok("create", "--name", "u", "--hostname", "mapped", "bb", "sleep", "30").strip()
-    path = os.path.join(engine.root, "containers", cid, "config.json")
-    with open(path) as f:
-        config = json.load(f)
-    config["linux"]["namespaces"].append({"type": "user"})
-    for key in ("uidMappings", "gidMappings"):
-        config["linux"][key] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
-    with open(path, "w") as f:
-        json.dump(config, f)
+    """--uidmap: a user namespace with that map."""
+    cid = engine.ok("create", "--name", "u", "--hostname", "mapped", "--uidmap",
+                    "0:100000:65536", "bb", "sleep", "30").strip()
     # The mapped root must be able to reach its root filesystem.
     for d in (engine.root, os.path.join(engine.root, "snapshots"),
               os.path.join(engine.root, "snapshots", cid), os.path.join(engine.root, "layers")):

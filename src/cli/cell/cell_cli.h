@@ -109,7 +109,7 @@ extern const struct cli_option cell_stats_options[];
 /* template.c: the {{.Field}} / {{json .}} part of Go templates that
  * --format takes; "\t" and "\n" become tab and newline. Allocated; NULL
  * with err set ("Error parsing format: ...") on a bad one. */
-char *cell_cli_template_render(const char *tmpl, const json_t *obj, cell_err_t *err);
+char *cell_cli_template_render(const char *tmpl, const json_t *obj, bool strict, cell_err_t *err);
 
 /* pull.c, login.c: the registry client. */
 int cell_cmd_pull(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err);

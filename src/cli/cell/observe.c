@@ -167,15 +167,21 @@ static json_t *go_view(const json_t *ev)
 }
 
 /* Docker checks a template on an empty event before it reads any. */
+/* A field the event has no place for is an error before anything is read,
+ * as Docker's typed events make it; a missing Attributes key is not (a map
+ * in Docker too), so rendering itself is not strict. */
 static int check_template(const char *format, cell_err_t *err)
 {
     if (!format || !strcmp(format, "json"))
         return 0;
-    json_t *empty = json_pack("{s:s, s:s, s:s, s:s, s:s, s:{s:s, s:{}}, s:s, s:i, s:i}", "status",
-                              "", "id", "", "from", "", "Type", "", "Action", "", "Actor", "ID", "",
-                              "Attributes", "scope", "", "time", 0, "timeNano", 0);
+    json_t *empty =
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:{s:s, s:{s:s, s:s, s:s, s:s, s:s}}, "
+                  "s:s, s:i, s:i}",
+                  "status", "", "id", "", "from", "", "Type", "", "Action", "", "Actor", "ID", "",
+                  "Attributes", "name", "", "image", "", "exitCode", "", "signal", "",
+                  "execDuration", "", "scope", "", "time", 0, "timeNano", 0);
     json_t *view = go_view(empty);
-    char *s = cell_cli_template_render(format, view, err);
+    char *s = cell_cli_template_render(format, view, true, err);
     json_decref(view);
     json_decref(empty);
     free(s);
@@ -197,7 +203,7 @@ static int print_event(const json_t *ev, void *data)
         printf("%s\n", s ? s : "{}");
     } else {
         json_t *view = go_view(ev);
-        _cleanup_free_ char *s = cell_cli_template_render(p->format, view, p->err);
+        _cleanup_free_ char *s = cell_cli_template_render(p->format, view, false, p->err);
         json_decref(view);
         if (!s)
             return -1;

@@ -200,7 +200,7 @@ static int print_table(const char *tmpl, json_t *rows, cell_err_t *err)
         json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Container", "CONTAINER", "Name",
                   "NAME", "ID", "CONTAINER ID", "CPUPerc", "CPU %", "MemUsage", "MEM USAGE / LIMIT",
                   "MemPerc", "MEM %", "NetIO", "NET I/O", "BlockIO", "BLOCK I/O", "PIDs", "PIDS");
-    _cleanup_free_ char *head = cell_cli_template_render(tmpl, heads, err);
+    _cleanup_free_ char *head = cell_cli_template_render(tmpl, heads, true, err);
     json_decref(heads);
     if (!head)
         return -1;
@@ -214,7 +214,7 @@ static int print_table(const char *tmpl, json_t *rows, cell_err_t *err)
     json_t *row;
     json_array_foreach(rows, i, row)
     {
-        char *line = cell_cli_template_render(tmpl, row, err);
+        char *line = cell_cli_template_render(tmpl, row, true, err);
         if (!line) {
             json_decref(texts);
             return -1;
@@ -263,7 +263,7 @@ static int print_rows(const char *format, json_t *rows, cell_err_t *err)
         return print_table(format + 6, rows, err);
     json_array_foreach(rows, i, row)
     {
-        _cleanup_free_ char *s = cell_cli_template_render(format, row, err);
+        _cleanup_free_ char *s = cell_cli_template_render(format, row, true, err);
         if (!s)
             return -1;
         printf("%s\n", s);
@@ -323,7 +323,7 @@ int cell_cmd_stats(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t 
         json_t *empty = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "BlockIO", "",
                                   "CPUPerc", "", "Container", "", "ID", "", "MemPerc", "",
                                   "MemUsage", "", "Name", "", "NetIO", "", "PIDs", "");
-        _cleanup_free_ char *probe = cell_cli_template_render(f, empty, err);
+        _cleanup_free_ char *probe = cell_cli_template_render(f, empty, true, err);
         json_decref(empty);
         if (!probe)
             return -1;
