@@ -26,10 +26,18 @@ tmp=$(mktemp -d /tmp/cell-demo.XXXXXX)
 bundle=$tmp/bundle
 state=$tmp/state
 
+cellroot=$tmp/cellroot
+cell=$PWD/build/cell
+
 cleanup() {
     # A run that finished has deleted its container already; this is for an
     # interrupted one. Errors are expected and ignored.
     "$runtime" --root "$state" delete --force "$id" >/dev/null 2>&1 || true
+    if [ -d "$cellroot/containers" ]; then
+        for c in "$cellroot"/containers/*; do
+            [ -d "$c" ] && "$cell" --root "$cellroot" rm -f "${c##*/}" >/dev/null 2>&1
+        done
+    fi
     rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -141,3 +149,31 @@ sed -n 's/^@ns //p' "$out" | awk -v hostfile="$host_ns" '
         verdict = ($2 == host[$1]) ? "shared with the host" : "its own"
         printf "    %-18s %-22s %-22s %s\n", $1, host[$1], $2, verdict
     }'
+
+echo
+echo "== the engine: the same busybox as an image, run by cell (no daemon)"
+if [ ! -x "$cell" ]; then
+    echo "demo: $cell not found (run make first)" >&2
+    exit 1
+fi
+rm -f "$bundle/rootfs/demo.sh"
+tar -C "$bundle/rootfs" -cf "$tmp/busybox.tar" .
+run() { echo "\$ cell $*" >&2; "$cell" --root "$cellroot" "$@"; }
+run import "$tmp/busybox.tar" demo/busybox >/dev/null
+run run -d --name web --memory 64m --cpus 0.5 demo/busybox \
+    sh -c 'trap "exit 0" TERM; echo "hello from $(hostname)"; while :; do sleep 0.2; done' >/dev/null
+run ps
+sleep 0.3
+run logs web
+run exec web sh -c 'echo "exec: pid $$ sees $(ps -o pid | wc -l) lines of ps"'
+if [ -f /sys/fs/cgroup/cgroup.controllers ] && [ ! -d /sys/fs/cgroup/memory ]; then
+    limits='cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/cpu.max'
+else
+    limits='cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/cpu/cpu.cfs_quota_us'
+fi
+run run --rm --memory 256m --cpus 0.5 demo/busybox sh -c "$limits"
+run stop web >/dev/null
+run ps -a
+run rm web >/dev/null
+echo "== done: every container removed"
+
