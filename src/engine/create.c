@@ -22,7 +22,7 @@
 
 /* --pull always|missing|never, Docker's default missing. */
 static int find_image(struct cell_engine *e, const char *ref, const char *policy,
-                      struct cell_image *img, cell_err_t *err)
+                      const char *platform, struct cell_image *img, cell_err_t *err)
 {
     struct cell_image_store *s;
     if (cell_engine_store(e, &s, err) < 0)
@@ -41,7 +41,7 @@ static int find_image(struct cell_engine *e, const char *ref, const char *policy
         if (!strcmp(policy, "never"))
             return cell_error(err, 0, "%s", cell_error_text(&e2));
     }
-    struct cell_image_pull_opts po = {.tls_verify = true};
+    struct cell_image_pull_opts po = {.tls_verify = true, .platform = platform};
     char digest[CELL_IMAGE_DIGEST_SIZE];
     if (cell_image_pull(s, ref, &po, digest, err) < 0)
         return cell_error_prepend(err,
@@ -190,7 +190,7 @@ int cell_engine_create(struct cell_engine *e, const struct cell_run_opts *o,
     if (cell_engine_new_id(c.id, err) < 0)
         return -1;
     struct cell_image img;
-    if (find_image(e, o->image, o->pull, &img, err) < 0)
+    if (find_image(e, o->image, o->pull, o->platform, &img, err) < 0)
         return -1;
     _cleanup_free_ char *name = o->name ? strdup(o->name) : NULL;
     if (!name && cell_name_generate(e, &name, err) < 0) {

@@ -602,8 +602,16 @@ int cell_spec_build(struct cell_engine *e, const json_t *rec, const char *rootfs
     add_etc_mounts(mounts, dir);
     json_t *linux = json_object_get(spec, "linux");
     set_resources(hc, linux);
-    char cg[96];
-    snprintf(cg, sizeof cg, "/cell/%s", json_string_value(json_object_get(rec, "Id")));
+    /* Docker's --cgroup-parent: the container's cgroup under it, else
+     * under /cell. */
+    const char *parent = json_string_value(json_object_get(hc, "CgroupParent"));
+    _cleanup_free_ char *cg = NULL;
+    if (asprintf(&cg, "%s%s/%s", parent && *parent && *parent != '/' ? "/" : "",
+                 parent && *parent ? parent : "/cell",
+                 json_string_value(json_object_get(rec, "Id"))) < 0) {
+        json_decref(spec);
+        return cell_error(err, ENOMEM, "config.json");
+    }
     json_object_set_new(linux, "cgroupsPath", json_string(cg));
     cell_spec_apply_flags(rec, spec);
     if (set_security(spec, hc, err) < 0 || cell_spec_apply_namespaces(e, rec, spec, err) < 0 ||
