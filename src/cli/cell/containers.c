@@ -445,7 +445,9 @@ static int inspect_one(struct cell_engine *e, const char *name, const char *type
         return -1;
     if (cell_cli_image_inspect(s, name, out, &e3) == 0)
         return 0;
-    return cell_error(err, 0, "No such object: %s", name);
+    /* Neither: the image layer's words say more ("invalid reference",
+     * "no such image: x") than Docker's "No such object". */
+    return cell_error(err, 0, "%s", cell_error_text(&e3));
 }
 
 int cell_cmd_inspect(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err)
