@@ -149,8 +149,10 @@ def test_import_lists_and_inspects(cell, rootfs, test_dir):
     assert out[0].split() == ["REPOSITORY", "TAG", "IMAGE", "ID", "CREATED", "SIZE"]
     assert out[1].split()[:3] == ["bb", "1", image_id[7:19]]
 
-    listed = json.loads(cell.ok("images", "--format", "json"))
-    assert [(i["Name"], i["Id"]) for i in listed] == [("docker.io/library/bb:1", image_id)]
+    listed = [json.loads(line) for line in cell.ok("images", "--format", "json").splitlines()]
+    assert [(i["Name"], i["Id"], i["Repository"], i["Tag"], i["ID"]) for i in listed] == \
+        [("docker.io/library/bb:1", image_id, "bb", "1", image_id[7:19])]
+    assert cell.ok("images", "--format", "{{.Repository}}:{{.Tag}}") == "bb:1\n"
 
     info = cell.inspect("bb:1")
     assert info["Id"] == image_id

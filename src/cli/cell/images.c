@@ -19,7 +19,8 @@ struct images_opts {
 };
 
 const struct cli_option cell_images_options[] = {
-    {"format", 0, CLI_OPT_STRING, offsetof(struct images_opts, format), "table (default) or json"},
+    {"format", 0, CLI_OPT_STRING, offsetof(struct images_opts, format),
+     "table, json (a line per image), or a Go template"},
     {"quiet", 'q', CLI_OPT_BOOL, offsetof(struct images_opts, quiet), "print image IDs only"},
     {"no-trunc", 0, CLI_OPT_BOOL, offsetof(struct images_opts, no_trunc), "print whole image IDs"},
     {0},
@@ -110,38 +111,31 @@ static bool matches(const struct cli_args *args, const char *name)
     return m;
 }
 
-static json_t *image_json(const struct cell_image_record *rec, const struct cell_image *img,
-                          const struct row *row)
-{
-    return json_pack("{sssssssssssIsI}", "Id", img->id, "Repository", row->repo, "Tag", row->tag,
-                     "Name", rec->name, "Digest", rec->digest, "Created",
-                     (json_int_t)created_of(img), "Size", (json_int_t)img->size);
-}
-
-static int add_row(struct cli_table *t, json_t *list, const struct images_opts *o,
-                   const struct cell_image_record *rec, const struct cell_image *img)
+/* One row of `images` with Docker's template fields, in its (sorted) order;
+ * Name (the record's full name) and the full Id are cell's own. */
+static json_t *image_row(const struct images_opts *o, const struct cell_image_record *rec,
+                         const struct cell_image *img)
 {
     struct row row;
-    char id[80], created[64], size[16];
+    char id[80], created[64], size[16], at[64] = "";
     split_name(rec->name, &row);
     snprintf(id, sizeof id, "%s", o->no_trunc ? img->id : img->id + 7);
     if (!o->no_trunc)
         id[12] = '\0';
-    if (list)
-        return json_array_append_new(list, image_json(rec, img, &row));
-    if (o->quiet) {
-        printf("%s\n", id);
-        return 0;
-    }
     since(created_of(img), created, sizeof created);
     cell_cli_human_size(img->size, size);
-    const char *cells[] = {row.repo, row.tag, id, created, size};
-    return cli_table_add_row(t, cells);
+    time_t t = (time_t)created_of(img);
+    struct tm tm;
+    if (t > 0 && localtime_r(&t, &tm))
+        strftime(at, sizeof at, "%Y-%m-%d %H:%M:%S %z %Z", &tm);
+    return json_pack("{ss ss ss ss ss ss ss ss ss ss ss ss ss}", "Containers", "N/A", "CreatedAt",
+                     at, "CreatedSince", created, "Digest", rec->digest, "ID", id, "Id", img->id,
+                     "Name", rec->name, "Repository", row.repo, "SharedSize", "N/A", "Size", size,
+                     "Tag", row.tag, "UniqueSize", "N/A", "VirtualSize", size);
 }
 
 static int list_images(struct cell_image_store *s, const struct cli_args *args,
-                       const struct images_opts *o, struct cli_table *t, json_t *list,
-                       cell_err_t *err)
+                       const struct images_opts *o, json_t *rows, cell_err_t *err)
 {
     struct cell_image_record *recs = NULL;
     size_t n = 0;
@@ -153,13 +147,20 @@ static int list_images(struct cell_image_store *s, const struct cli_args *args,
         _cleanup_err_ cell_err_t e = CELL_ERR_INIT;
         if (!matches(args, recs[i].name) || cell_image_resolve(s, recs[i].digest, &img, &e) < 0)
             continue;
-        if (add_row(t, list, o, &recs[i], &img) < 0)
+        if (json_array_append_new(rows, image_row(o, &recs[i], &img)) < 0)
             r = cell_error(err, ENOMEM, "images");
         cell_image_clear(&img);
     }
     cell_image_records_free(recs, n);
     return r;
 }
+
+static const struct cli_header image_headers[] = {
+    {".Repository", "REPOSITORY"}, {".Tag", "TAG"},
+    {".ID", "IMAGE ID"},           {".CreatedSince", "CREATED"},
+    {".CreatedAt", "CREATED AT"},  {".Size", "SIZE"},
+    {".Digest", "DIGEST"},         {NULL, NULL},
+};
 
 int cell_cmd_images(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err)
 {
@@ -169,24 +170,17 @@ int cell_cmd_images(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t
         return args.help ? 0 : -1;
     if (cli_nargs(ctx, &args, 0, 1, err) < 0)
         return -1;
-    bool json = o.format && strcmp(o.format, "json") == 0;
-    if (o.format && !json && strcmp(o.format, "table") != 0)
-        return cell_error(err, 0, "images: unknown --format \"%s\" (table or json)", o.format);
     _cleanup_store_ struct store_guard g = {NULL};
     if (cell_cli_store_open(ctx, &g.s, err) < 0)
         return -1;
-    struct cli_table t = {.ncols = 5};
-    const char *head[] = {"REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"};
-    json_t *list = json ? json_array() : NULL;
-    int r = cli_table_add_row(&t, head);
+    json_t *rows = json_array();
+    int r = list_images(g.s, &args, &o, rows, err);
     if (r == 0)
-        r = list_images(g.s, &args, &o, &t, list, err);
-    if (r == 0 && json)
-        r = cli_print_json(stdout, list, 4, err);
-    else if (r == 0 && !o.quiet)
-        cli_table_print(stdout, &t, 0, 3);
-    json_decref(list);
-    cli_table_clear(&t);
+        r = cli_print_formatted(stdout, o.quiet ? "{{.ID}}" : o.format, rows,
+                                "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t"
+                                "{{.Size}}",
+                                image_headers, err);
+    json_decref(rows);
     return r < 0 ? -1 : 0;
 }
 
