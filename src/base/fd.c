@@ -16,14 +16,37 @@
 
 int cell_write_all(int fd, const void *buf, size_t len)
 {
+    return cell_send_all(fd, buf, len, false);
+}
+
+int cell_send_all(int fd, const void *buf, size_t len, bool socket)
+{
     const char *p = buf;
     while (len > 0) {
-        ssize_t n = write(fd, p, len);
+        ssize_t n = socket ? send(fd, p, len, MSG_NOSIGNAL) : write(fd, p, len);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
             return -errno;
         }
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+int cell_read_exact(int fd, void *buf, size_t len)
+{
+    char *p = buf;
+    while (len > 0) {
+        ssize_t n = read(fd, p, len);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        if (n == 0)
+            return -EPIPE;
         p += n;
         len -= (size_t)n;
     }

@@ -2,11 +2,19 @@
  * path build the error object. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
 /* write(2) until all of buf is written or an error other than EINTR. */
 int cell_write_all(int fd, const void *buf, size_t len);
+
+/* The same on a socket (send with MSG_NOSIGNAL: a peer gone is -EPIPE, not
+ * SIGPIPE) when socket, else write(2). */
+int cell_send_all(int fd, const void *buf, size_t len, bool socket);
+
+/* Reads exactly len bytes; -EPIPE at an end of file before that. */
+int cell_read_exact(int fd, void *buf, size_t len);
 
 /* Reads the whole of fd into a NUL-terminated heap buffer. */
 int cell_read_all(int fd, char **out, size_t *len);

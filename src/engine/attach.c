@@ -12,40 +12,6 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-static int send_all(int fd, const void *buf, size_t len)
-{
-    const char *p = buf;
-    while (len > 0) {
-        ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return -errno;
-        }
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
-static int recv_all(int fd, void *buf, size_t len)
-{
-    char *p = buf;
-    while (len > 0) {
-        ssize_t n = read(fd, p, len);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return -errno;
-        }
-        if (n == 0)
-            return -EPIPE;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 int cell_frame_send(int fd, enum cell_frame_type type, const void *data, uint32_t len)
 {
     char frame[8 + 4096];
@@ -63,16 +29,16 @@ int cell_frame_send(int fd, enum cell_frame_type type, const void *data, uint32_
         memcpy(frame, hdr, 8);
         if (len)
             memcpy(frame + 8, data, len);
-        return send_all(fd, frame, 8 + len);
+        return cell_send_all(fd, frame, 8 + len, true);
     }
-    int r = send_all(fd, hdr, 8);
-    return r < 0 ? r : send_all(fd, data, len);
+    int r = cell_send_all(fd, hdr, 8, true);
+    return r < 0 ? r : cell_send_all(fd, data, len, true);
 }
 
 int cell_frame_recv(int fd, int *type, char **data, uint32_t *len)
 {
     unsigned char hdr[8];
-    int r = recv_all(fd, hdr, 8);
+    int r = cell_read_exact(fd, hdr, 8);
     if (r < 0)
         return r;
     uint32_t n = (uint32_t)hdr[4] << 24 | (uint32_t)hdr[5] << 16 | (uint32_t)hdr[6] << 8 | hdr[7];
@@ -81,7 +47,7 @@ int cell_frame_recv(int fd, int *type, char **data, uint32_t *len)
     char *buf = malloc(n + 1);
     if (!buf)
         return -ENOMEM;
-    if ((r = recv_all(fd, buf, n)) < 0) {
+    if ((r = cell_read_exact(fd, buf, n)) < 0) {
         free(buf);
         return r == -EPIPE ? -EPROTO : r;
     }
