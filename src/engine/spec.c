@@ -14,6 +14,7 @@
 #include "runtime/runtime.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -381,6 +382,30 @@ int cell_spec_record(const struct cell_run_opts *o, const json_t *image_config, 
 
 /* ---- config.json ------------------------------------------------------------------------- */
 
+/* v1 memory.memsw.* or v2 memory.swap.max exist only where swap is
+ * accounted; Docker sets no swap limit elsewhere (and warns). */
+static bool swap_accounting(void)
+{
+    if (access("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes", F_OK) == 0)
+        return true;
+    if (access("/sys/fs/cgroup/cgroup.controllers", F_OK) != 0)
+        return false;
+    _cleanup_free_ char *self = NULL;
+    size_t len;
+    /* The root has no memory.* files: look at init's own cgroup's parent
+     * level, where systemd or the caller enabled memory. */
+    if (cell_read_file_at(AT_FDCWD, "/proc/self/cgroup", &self, &len) < 0)
+        return false;
+    char *path = strstr(self, "0::");
+    if (!path)
+        return false;
+    path += 3;
+    path[strcspn(path, "\n")] = 0;
+    char file[4096];
+    snprintf(file, sizeof file, "/sys/fs/cgroup%s/memory.swap.max", path);
+    return access(file, F_OK) == 0;
+}
+
 static void set_resources(const json_t *hc, json_t *linux)
 {
     json_t *res = json_object_get(linux, "resources");
@@ -391,8 +416,13 @@ static void set_resources(const json_t *hc, json_t *linux)
     if ((v = json_integer_value(json_object_get(hc, "MemoryReservation"))) > 0)
         json_object_set_new(mem, "reservation", json_integer(v));
     json_t *swap = json_object_get(hc, "MemorySwap");
-    if (json_is_integer(swap))
+    json_int_t limit = json_integer_value(json_object_get(hc, "Memory"));
+    if (json_is_integer(swap) && json_integer_value(swap) != 0)
         json_object_set_new(mem, "swap", json_integer(json_integer_value(swap)));
+    else if (limit > 0 && swap_accounting())
+        /* Docker's default: as much swap as memory (memory+swap = twice
+         * the limit), where the kernel accounts swap. */
+        json_object_set_new(mem, "swap", json_integer(2 * limit));
     json_t *swp = json_object_get(hc, "MemorySwappiness");
     if (json_is_integer(swp) && json_integer_value(swp) >= 0)
         json_object_set_new(mem, "swappiness", json_integer(json_integer_value(swp)));

@@ -173,3 +173,11 @@ def test_two_racing_runs_with_one_name_exactly_one_wins(engine):
         assert codes == [0, 125], out
         assert len(engine.ids()) == 1
         engine.ok("rm", "-f", "same")
+
+
+def test_a_command_that_cannot_run_is_127_or_126(engine):
+    p = engine.run("run", "--rm", "bb", "nosuch")
+    assert p.returncode == 127 and b"nosuch" in p.stderr
+    p = engine.run("run", "--rm", "bb", "/etc/passwd")
+    assert p.returncode == 126 and b"permission denied" in p.stderr
+    assert engine.ids() == []

@@ -186,6 +186,23 @@ static int parse_run(const struct cli_ctx *ctx, struct cell_run_opts *o, int arg
     return 0;
 }
 
+/* Docker's statuses for a command that could not be run: 127 when it is
+ * not there, 126 when it cannot be executed (the runtime's words decide, as
+ * they do for Docker's daemon); other failures are 125. */
+static int command_status(cell_err_t *err)
+{
+    const char *msg = cell_error_text(err);
+    int status =
+        strstr(msg, "executable file not found") || strstr(msg, "no such file or directory") ? 127
+        : strstr(msg, "permission denied") && strstr(msg, "exec")                            ? 126
+                                                                                             : 0;
+    if (!status)
+        return -1;
+    fprintf(stderr, "cell: %s\n", msg);
+    cell_error_clear(err);
+    return status;
+}
+
 int cell_cmd_run(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err)
 {
     struct cell_run_opts o = {0};
@@ -210,6 +227,7 @@ int cell_cmd_run(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *e
             _cleanup_err_ cell_err_t e2 = CELL_ERR_INIT;
             if (o.rm)
                 cell_engine_remove(e, id, true, &e2);
+            r = command_status(err);
         }
     }
     cell_engine_close(e);
