@@ -50,6 +50,8 @@ static int parse_keys(const char *spec, unsigned char *keys, size_t *n, cell_err
 static void send_size(int fd, int tty_fd)
 {
     struct winsize ws;
+    if (tty_fd < 0)
+        tty_fd = STDOUT_FILENO;
     if (ioctl(tty_fd, TIOCGWINSZ, &ws) < 0)
         return;
     unsigned char b[4] = {(unsigned char)(ws.ws_row >> 8), (unsigned char)ws.ws_row,
@@ -111,9 +113,9 @@ static int from_monitor(struct relay *r, int *exit_code, cell_err_t *err)
         return 2; /* the monitor is gone without a word */
     if (rc < 0)
         return cell_error(err, -rc, "read from the container's monitor");
-    if (type == CELL_FRAME_STDOUT)
+    if (type == CELL_FRAME_STDOUT && r->o->out_fd >= 0)
         cell_write_all(r->o->out_fd, data, len);
-    else if (type == CELL_FRAME_STDERR)
+    else if (type == CELL_FRAME_STDERR && r->o->err_fd >= 0)
         cell_write_all(r->o->err_fd, data, len);
     else if (type == CELL_FRAME_EXIT && len == 4) {
         *exit_code = (int)cell_frame_u32(data);

@@ -181,3 +181,14 @@ def test_a_command_that_cannot_run_is_127_or_126(engine):
     p = engine.run("run", "--rm", "bb", "/etc/passwd")
     assert p.returncode == 126 and b"permission denied" in p.stderr
     assert engine.ids() == []
+
+
+def test_attach_flag_picks_the_streams(engine):
+    p = engine.run("run", "--rm", "-a", "stdout", "bb", "sh", "-c", "echo out; echo err >&2")
+    assert (p.returncode, p.stdout, p.stderr) == (0, b"out\n", b"")
+    p = engine.run("run", "--rm", "-a", "STDERR", "bb", "sh", "-c", "echo out; echo err >&2")
+    assert (p.stdout, p.stderr) == (b"", b"err\n")
+    p = engine.run("run", "--rm", "-i", "bb", "cat", input=b"piped\n")
+    assert p.stdout == b"piped\n"
+    assert "valid streams are STDIN, STDOUT and STDERR" in \
+        engine.fail("run", "-a", "bogus", "bb", "true", status=125)

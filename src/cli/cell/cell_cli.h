@@ -60,6 +60,11 @@ extern const struct cli_option cell_run_options[];
 extern const struct cli_option cell_start_options[];
 int cell_cli_attached(struct cell_engine *e, const char *id, int fd, bool interactive, bool tty,
                       const char *detach_keys, bool proxy, cell_err_t *err);
+/* The same with the streams `run -a` picked (CELL_STREAM_* bits). */
+enum { CELL_STREAM_STDIN = 1, CELL_STREAM_STDOUT = 2, CELL_STREAM_STDERR = 4 };
+int cell_cli_attached_streams(struct cell_engine *e, const char *id, int fd, bool interactive,
+                              bool tty, const char *detach_keys, bool proxy, unsigned streams,
+                              cell_err_t *err);
 
 /* manage.c: restart, rename, update, attach, port, container prune. */
 int cell_cmd_restart(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err);

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -142,10 +143,18 @@ static bool sig_proxy(const char *s)
 int cell_cli_attached(struct cell_engine *e, const char *id, int fd, bool interactive, bool tty,
                       const char *detach_keys, bool proxy, cell_err_t *err)
 {
+    return cell_cli_attached_streams(e, id, fd, interactive, tty, detach_keys, proxy,
+                                     CELL_STREAM_STDOUT | CELL_STREAM_STDERR, err);
+}
+
+int cell_cli_attached_streams(struct cell_engine *e, const char *id, int fd, bool interactive,
+                              bool tty, const char *detach_keys, bool proxy, unsigned streams,
+                              cell_err_t *err)
+{
     struct cell_attach_relay o = {
         .in_fd = interactive ? STDIN_FILENO : -1,
-        .out_fd = STDOUT_FILENO,
-        .err_fd = STDERR_FILENO,
+        .out_fd = streams & CELL_STREAM_STDOUT ? STDOUT_FILENO : -1,
+        .err_fd = streams & CELL_STREAM_STDERR ? STDERR_FILENO : -1,
         .tty = tty,
         .proxy_signals = proxy && !tty,
         .detach_keys = detach_keys,
@@ -163,6 +172,32 @@ int cell_cli_attached(struct cell_engine *e, const char *id, int fd, bool intera
     if (code < 0 && cell_engine_wait(e, id, &code, err) < 0)
         return -1;
     return code;
+}
+
+/* -a STDIN|STDOUT|STDERR (any case, repeated): the streams attached;
+ * without -a, stdout and stderr, and stdin with -i. */
+static int attach_streams(const struct cell_run_opts *o, unsigned *streams, cell_err_t *err)
+{
+    *streams = CELL_STREAM_STDOUT | CELL_STREAM_STDERR | (o->interactive ? CELL_STREAM_STDIN : 0);
+    if (!o->attach || !*o->attach)
+        return 0;
+    *streams = 0;
+    for (char **p = o->attach; *p; p++) {
+        if (!strcasecmp(*p, "stdin"))
+            *streams |= CELL_STREAM_STDIN;
+        else if (!strcasecmp(*p, "stdout"))
+            *streams |= CELL_STREAM_STDOUT;
+        else if (!strcasecmp(*p, "stderr"))
+            *streams |= CELL_STREAM_STDERR;
+        else
+            return cell_error(err, 0,
+                              "invalid argument \"%s\" for \"-a, --attach\" flag: valid streams "
+                              "are STDIN, STDOUT and STDERR",
+                              *p);
+    }
+    if (o->detach)
+        return cell_error(err, 0, "conflicting options: cannot specify both --attach and --detach");
+    return 0;
 }
 
 static int open_engine(const struct cli_ctx *ctx, struct cell_engine **e, cell_err_t *err)
@@ -183,7 +218,8 @@ static int parse_run(const struct cli_ctx *ctx, struct cell_run_opts *o, int arg
     o->cmd = args->argv + 1;
     if (o->detach && o->rm && o->restart && strcmp(o->restart, "no") != 0)
         return cell_error(err, 0, "conflicting options: cannot specify both --restart and --rm");
-    return 0;
+    unsigned streams;
+    return attach_streams(o, &streams, err);
 }
 
 /* Docker's statuses for a command that could not be run: 127 when it is
@@ -218,9 +254,11 @@ int cell_cmd_run(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *e
         } else {
             _cleanup_close_ int fd = -1;
             r = cell_engine_start(e, id, &fd, err);
+            unsigned streams = 0;
+            attach_streams(&o, &streams, err);
             if (r == 0)
-                r = cell_cli_attached(e, id, fd, o.interactive, o.tty, o.detach_keys,
-                                      sig_proxy(o.sig_proxy), err);
+                r = cell_cli_attached_streams(e, id, fd, streams & CELL_STREAM_STDIN, o.tty,
+                                              o.detach_keys, sig_proxy(o.sig_proxy), streams, err);
         }
         if (r < 0) {
             /* A container that never started goes, as Docker's --rm does. */
