@@ -98,6 +98,10 @@ static int mount_new_api(const char *dir, const char *layers_dir, const struct c
         r = fsconfig(fs, FSCONFIG_SET_STRING, "workdir", path, 0);
     if (r == 0)
         r = fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0);
+    /* Before 6.5 overlay takes fsconfig strings blindly (the legacy
+     * context) and refuses lowerdir+ only here: the classic path then. */
+    if (r < 0 && errno == EINVAL)
+        return -EINVAL;
     if (r < 0)
         return cell_error(err, errno, "overlay for %s", dir);
     _cleanup_close_ int mnt = fsmount(fs, FSMOUNT_CLOEXEC, 0);
