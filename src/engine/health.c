@@ -412,7 +412,7 @@ static void run_probe(struct cell_engine *e, const char *id, char **argv, struct
         struct cell_exec_opts o = {
             .root = e->runtime_root, .id = id, .args = argv, .detach = true, .pid = &pid};
         if (cell_runtime_exec(&o, &code, &err) == 0 && pid > 0) {
-            /* Our own copies must not keep the pipe open. */
+            /* Ours closed, the pipe ends with the process (and what it left). */
             int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
             dup2(null, STDOUT_FILENO);
             dup2(null, STDERR_FILENO);
@@ -559,9 +559,13 @@ static int record_result(struct cell_engine *e, const char *id, const char *star
 /* The checker's own process: none of the monitor's descriptors (the
  * container's stdin above all: a copy here would hold back its EOF), its
  * signals as a new process has them. */
-static void checker_setup(struct cell_engine *e)
+static void checker_setup(struct cell_engine *e, pid_t monitor)
 {
     prctl(PR_SET_NAME, "cell-health");
+    /* A check outliving its monitor would have no one to tell. */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != monitor)
+        _exit(CHECKER_NO_RESULT);
     int keep[] = {e->rootfd, e->containersfd, e->namesfd};
     cell_close_fds_from(3, keep, ARRAY_SIZE(keep));
     sigset_t none;
@@ -579,10 +583,10 @@ static bool runtime_running(struct cell_engine *e, const char *id)
     return running;
 }
 
-__attribute__((noreturn)) static void checker_main(const struct cell_health *h,
-                                                   struct cell_engine *e, const char *id)
+__attribute__((noreturn)) static void
+checker_main(const struct cell_health *h, struct cell_engine *e, const char *id, pid_t monitor)
 {
-    checker_setup(e);
+    checker_setup(e, monitor);
     struct cell_ctr c;
     _cleanup_err_ cell_err_t err = CELL_ERR_INIT;
     if (cell_ctr_open(e, id, false, &c, &err) < 0)
@@ -606,9 +610,10 @@ __attribute__((noreturn)) static void checker_main(const struct cell_health *h,
 
 static pid_t fork_checker(struct cell_health *h, struct cell_engine *e, const char *id)
 {
+    pid_t monitor = getpid();
     fflush(NULL);
     pid_t pid = fork();
     if (pid == 0)
-        checker_main(h, e, id);
+        checker_main(h, e, id, monitor);
     return pid;
 }

@@ -140,6 +140,13 @@ def test_output_of_both_streams_cut_at_4096_bytes(engine):
     assert e["Output"] == "hi\nerr\n" + "a" * (4096 - 7) + "..."
 
 
+def test_the_check_runs_as_the_containers_process_does(engine):
+    engine.ok("run", "-d", "--name", "c", "-u", "1000", "-w", "/tmp", "-e", "FOO=bar",
+              "--health-cmd", 'pwd; id -u; echo "$FOO"', *FAST, "bb", "sleep", "300")
+    h = wait_health(engine, "c", "healthy")
+    assert h["Log"][0]["Output"] == "/tmp\n1000\nbar\n"
+
+
 def test_a_check_past_its_timeout_is_killed_and_fails(engine):
     engine.ok("run", "-d", "--name", "c", "--health-cmd", "echo started; exec sleep 31",
               "--health-timeout", "300ms", *FAST, "--health-retries", "1", "bb", "sleep", "300")
