@@ -75,6 +75,20 @@ static void iec_size(int64_t b, char buf[32])
     snprintf(buf, 32, "%.4g%s", v, units[u]);
 }
 
+/* Docker's words after "Up ...": " (Paused)", else the health of a
+ * container that has checks. */
+static const char *health_suffix(const char *status, const json_t *st)
+{
+    if (!strcmp(status, "paused"))
+        return " (Paused)";
+    const char *h = json_string_value(json_object_get(json_object_get(st, "Health"), "Status"));
+    if (!h)
+        return "";
+    if (!strcmp(h, "starting"))
+        return " (health: starting)";
+    return !strcmp(h, "healthy") ? " (healthy)" : !strcmp(h, "unhealthy") ? " (unhealthy)" : "";
+}
+
 static void status_text(const json_t *rec, char *buf, size_t size)
 {
     const json_t *st = json_object_get(rec, "State");
@@ -84,7 +98,7 @@ static void status_text(const json_t *rec, char *buf, size_t size)
     if (!strcmp(status, "running") || !strcmp(status, "paused")) {
         cell_engine_human_duration(
             seconds_since(json_string_value(json_object_get(st, "StartedAt"))), ago);
-        snprintf(buf, size, "Up %s%s", ago, !strcmp(status, "paused") ? " (Paused)" : "");
+        snprintf(buf, size, "Up %s%s", ago, health_suffix(status, st));
     } else if (!strcmp(status, "restarting")) {
         cell_engine_human_duration(
             seconds_since(json_string_value(json_object_get(st, "FinishedAt"))), ago);

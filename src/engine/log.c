@@ -353,9 +353,8 @@ int cell_log_time_parse(const char *s, int64_t now_ns, int64_t *out_ns, cell_err
 
 /* ---- JSON, as Docker's jsonlog marshaller writes it --------------------------- */
 
-/* The length of the valid UTF-8 sequence at s (Go's rules: no overlongs, no
- * surrogates, nothing past U+10FFFF), or 0. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
+/* Go's rules (see log.h). */
+size_t cell_log_utf8_seq(const unsigned char *s, size_t n)
 {
     unsigned c = s[0], lo = 0x80, hi = 0xBF;
     size_t more;
@@ -399,7 +398,7 @@ static size_t json_quote(char *out, const char *s, size_t n)
             i++;
             continue;
         }
-        size_t len = utf8_seq(u + i, n - i);
+        size_t len = cell_log_utf8_seq(u + i, n - i);
         if (len == 0) {
             memcpy(o, "\\ufffd", 6), o += 6, i++;
         } else if (len == 3 && c == 0xE2 && u[i + 1] == 0x80 && (u[i + 2] & 0xFE) == 0xA8) {

@@ -31,6 +31,11 @@ struct cell_log_opts {
  * the option. No option gives {0, 1}: one file that never rotates. */
 int cell_log_opts_parse(char *const *opts, size_t n, struct cell_log_opts *out, cell_err_t *err);
 
+/* The length of the valid UTF-8 sequence at s (n bytes left; Go's rules: no
+ * overlongs, no surrogates, nothing past U+10FFFF), or 0. Go's JSON writes
+ * each byte that is not part of one as U+FFFD. */
+size_t cell_log_utf8_seq(const unsigned char *s, size_t n);
+
 /* ---- the writer (the monitor) --------------------------------------------- */
 
 struct cell_log_writer;

@@ -12,6 +12,7 @@
 #include "base/fd.h"
 #include "base/pid.h"
 #include "engine/attach.h"
+#include "engine/health.h"
 #include "engine/log.h"
 #include "engine/spec.h"
 #include "runtime/runtime.h"
@@ -56,6 +57,7 @@ struct monitor {
     bool tty, open_stdin;
     struct cell_log_opts log_opts;
     struct cell_log_writer *log;
+    struct cell_health health;
 };
 
 static void report(struct monitor *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -361,7 +363,8 @@ static void reap(struct monitor *m)
         if (pid == m->init) {
             m->init_done = true;
             m->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-        }
+        } else
+            cell_health_reaped(&m->health, pid, status);
 }
 
 static void dispatch(struct monitor *m, int fd)
@@ -372,6 +375,8 @@ static void dispatch(struct monitor *m, int fd)
         accept_clients(m);
     else if (fd == m->out_r || fd == m->err_r)
         pump(m, fd);
+    else if (fd == m->health.timerfd)
+        cell_health_tick(&m->health, m->e, m->id);
     else
         for (size_t i = 0; i < m->nclients; i++)
             if (m->clients[i] == fd) {
@@ -444,6 +449,7 @@ static void finish_incarnation(struct monitor *m, json_t **rec)
     if (m->log)
         cell_log_writer_flush(m->log, NULL);
     close_stdio(m);
+    cell_health_stop(&m->health);
     struct ending x = {m->exit_code, read_oom(m)};
     cell_runtime_delete(m->e->runtime_root, m->id, true, NULL);
     cell_engine_event_exit(m->e, m->id, x.exit_code, x.oom);
@@ -477,10 +483,19 @@ static void mark_restarting(json_t *rec, void *data)
                         json_integer(json_integer_value(json_object_get(rec, "RestartCount")) + 1));
 }
 
+/* The health checks of a run that has begun (rec says running). */
+static void start_health(struct monitor *m, json_t *rec)
+{
+    cell_health_reset(rec);
+    if (cell_health_start(&m->health, rec) == 1)
+        epoll_add(m, m->health.timerfd);
+}
+
 static void mark_running(json_t *rec, void *data)
 {
     struct monitor *m = data;
     cell_state_set_running(rec, m->init, getpid());
+    start_health(m, rec);
     cell_engine_event(m->e, m->id, "start", rec, NULL);
 }
 
@@ -603,6 +618,7 @@ static int first_start(struct monitor *m, int lockfd, cell_err_t *err)
         !(c.rec = json_loads(text, JSON_ALLOW_NUL, &jerr)))
         return cell_error(err, EIO, "read record of %s", m->id);
     cell_state_set_running(c.rec, m->init, getpid());
+    start_health(m, c.rec);
     int r = cell_ctr_save(&c, err);
     cell_engine_event(m->e, m->id, "start", c.rec, NULL);
     json_decref(c.rec);
@@ -672,6 +688,7 @@ static void monitor_main(struct cell_engine *e, struct cell_ctr *c, int report_f
         .err_r = -1,
         .in_w = -1,
         .master = -1,
+        .health = CELL_HEALTH_INIT,
     };
     snprintf(m.id, sizeof m.id, "%s", c->id);
     m.dirfd = openat(e->containersfd, c->id, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -6,6 +6,7 @@
 
 #include "engine/defaults.h"
 #include "engine/flags.h"
+#include "engine/health.h"
 
 #include "base/cleanup.h"
 #include "base/fd.h"
@@ -222,7 +223,8 @@ static int build_config(const struct cell_run_opts *o, const json_t *icfg, const
     json_t *vols = json_object_get(icfg, "Volumes");
     if (json_is_object(vols))
         json_object_set(cfg, "Volumes", vols);
-    if (command_of(o, icfg, cfg, err) < 0 || config_env(o, icfg, cfg, err) < 0)
+    if (command_of(o, icfg, cfg, err) < 0 || config_env(o, icfg, cfg, err) < 0 ||
+        cell_health_config(o, icfg, cfg, err) < 0)
         return -1;
     return labels_of(o, icfg, cfg, err);
 }

@@ -669,8 +669,11 @@ static int exec_in(struct exec_ctx *x, int *exit_code, cell_err_t *err)
         return r;
     }
     *exit_code = 0;
-    if (x->o->detach)
+    if (x->o->detach) {
+        if (x->o->pid)
+            *x->o->pid = x->pid;
         return 0;
+    }
     cell_proc_forward_signals(x->pid);
     *exit_code = master >= 0 ? cell_terminal_relay(master, x->pid) : cell_proc_wait_exit_code(x->pid);
     cell_proc_forward_signals(0);

@@ -76,6 +76,8 @@ struct cell_exec_opts {
     int preserve_fds;
     int listen_fds;             /* socket activation: LISTEN_FDS fds before the preserved ones */
     bool detach;
+    pid_t *pid;                 /* with detach: gets the process's host pid (the caller's child,
+                                   which the caller reaps) */
     bool ignore_paused;
 };
 /* Joins the container's cgroup, namespaces, seccomp and runs the process;
