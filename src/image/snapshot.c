@@ -222,7 +222,8 @@ static bool searchable_by(const struct stat *st, uid_t uid, gid_t gid)
 }
 
 /* The directories above the store root are the host's: a clear line now
- * rather than "Permission denied" from the container's init at start. */
+ * (before anything is changed) rather than "Permission denied" from the
+ * container's init at start. */
 static int check_reachable(const char *root, uid_t uid, gid_t gid, cell_err_t *err)
 {
     _cleanup_free_ char *p = strdup(root);
@@ -232,6 +233,8 @@ static int check_reachable(const char *root, uid_t uid, gid_t gid, cell_err_t *e
         if (*c != '/' && *c)
             continue;
         char saved = *c;
+        if (!saved)
+            return 0; /* the root itself is made searchable */
         *c = 0;
         struct stat st;
         if (stat(*p ? p : "/", &st) < 0)
@@ -241,8 +244,6 @@ static int check_reachable(const char *root, uid_t uid, gid_t gid, cell_err_t *e
                               "%s (mode %04o) is not searchable by the container's root (host "
                               "uid %u): the root filesystem under it cannot be reached",
                               *p ? p : "/", (unsigned)(st.st_mode & 07777), (unsigned)uid);
-        if (!saved)
-            return 0;
         *c = saved;
     }
 }
@@ -272,9 +273,14 @@ static int attach_idmapped_layers(struct cell_image_store *s, int dfd, int usern
         return cell_error(err, errno, "clone %s/layers", s->root);
     struct mount_attr a = {.attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (__u64)userns_fd};
     if (mount_setattr(t, "", AT_EMPTY_PATH, &a, sizeof a) < 0) {
-        /* ENOSYS before 5.12; EINVAL from a filesystem without idmapped
-         * mounts. */
+        /* ENOSYS before 5.12; EINVAL from a filesystem that takes no
+         * idmapped mounts (tmpfs before 6.3). */
         *refused = errno == EINVAL || errno == ENOSYS;
+        if (errno == EINVAL)
+            return cell_error(err, 0,
+                              "this kernel cannot idmap the overlay root filesystem: the "
+                              "filesystem of %s takes no idmapped mounts (tmpfs: Linux 6.3)",
+                              s->root);
         return *refused ? kernel_refuses(err) : cell_error(err, errno, "idmap %s/layers", s->root);
     }
     if (move_mount(t, "", dfd, IDMAP_DIR, MOVE_MOUNT_F_EMPTY_PATH) < 0)
@@ -320,8 +326,8 @@ static int create(struct cell_image_store *s, const char *name, const struct cel
 {
     if (cell_image_unpack(s, img, err) < 0)
         return -1;
-    if (map && (open_for_mapped_root(s, err) < 0 ||
-                check_reachable(s->root, map->root_uid, map->root_gid, err) < 0))
+    if (map && (check_reachable(s->root, map->root_uid, map->root_gid, err) < 0 ||
+                open_for_mapped_root(s, err) < 0))
         return -1;
     if (mkdirat(s->snapsfd, name, 0700) < 0)
         return cell_error(err, errno, errno == EEXIST ? "snapshot %s exists" : "mkdir snapshot %s",

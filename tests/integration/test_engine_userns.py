@@ -157,6 +157,38 @@ def test_bad_userns_input_is_one_line_and_leaves_nothing(engine, test_dir, bb_ta
         assert e.ids() == [] and e.names() == []
         assert os.listdir(os.path.join(e.root, "snapshots")) == []
         assert mounts_mentioning(e.root) == []
+        assert os.stat(e.root).st_mode & 0o777 == 0o700, "the root was opened all the same"
     finally:
         for cid in e.ids():
             e.run("rm", "-f", cid)
+
+
+def kernel_at_least(major, minor):
+    release = os.uname().release.split("-")[0].split(".")
+    return (int(release[0]), int(release[1])) >= (major, minor)
+
+
+def test_a_root_on_a_filesystem_without_idmapped_mounts(engine, test_dir, bb_tarball):
+    """tmpfs takes idmapped mounts since Linux 6.3: before, the kernel refuses
+    to idmap the layers of an engine root on tmpfs, which is one line and
+    leaves nothing (Debian 12's 6.1); after, it works."""
+    mnt = os.path.join(test_dir, "tmpfs")
+    os.mkdir(mnt)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "mode=0755", "tmpfs", mnt], check=True)
+    e = Engine(engine.path, os.path.join(mnt, "root"))
+    try:
+        e.ok("import", bb_tarball, "bb")
+        p = e.run("run", "--rm", "--userns", "auto", "bb", "id", "-u")
+        if kernel_at_least(6, 3):
+            assert (p.returncode, p.stdout, p.stderr) == (0, b"0\n", b"")
+        else:
+            line = (f"cell: --userns: this kernel cannot idmap the overlay root filesystem: the "
+                    f"filesystem of {e.root} takes no idmapped mounts (tmpfs: Linux 6.3)\n")
+            assert (p.returncode, p.stdout, p.stderr.decode()) == (125, b"", line)
+        assert e.ids() == [] and e.names() == []
+        assert os.listdir(os.path.join(e.root, "snapshots")) == []
+        assert mounts_mentioning(e.root) == []
+    finally:
+        for cid in e.ids():
+            e.run("rm", "-f", cid)
+        subprocess.run(["umount", "-l", mnt], check=True)
