@@ -117,12 +117,13 @@ static char *map_text(const json_t *maps)
     FILE *f = open_memstream(&text, &len);
     if (!f)
         return NULL;
-    size_t i;
-    json_t *m;
-    json_array_foreach(maps, i, m) fprintf(
-        f, "%lld %lld %lld\n", (long long)json_integer_value(json_object_get(m, "containerID")),
-        (long long)json_integer_value(json_object_get(m, "hostID")),
-        (long long)json_integer_value(json_object_get(m, "size")));
+    for (size_t i = 0; i < json_array_size(maps); i++) {
+        const json_t *m = json_array_get(maps, i);
+        fprintf(f, "%lld %lld %lld\n",
+                (long long)json_integer_value(json_object_get(m, "containerID")),
+                (long long)json_integer_value(json_object_get(m, "hostID")),
+                (long long)json_integer_value(json_object_get(m, "size")));
+    }
     fclose(f);
     return text;
 }
@@ -130,11 +131,11 @@ static char *map_text(const json_t *maps)
 /* The host id of the container's id 0 (-1 when unmapped). */
 static long long host_root(const json_t *maps)
 {
-    size_t i;
-    json_t *m;
-    json_array_foreach(maps, i,
-                       m) if (json_integer_value(json_object_get(m, "containerID")) ==
-                              0) return (long long)json_integer_value(json_object_get(m, "hostID"));
+    for (size_t i = 0; i < json_array_size(maps); i++) {
+        const json_t *m = json_array_get(maps, i);
+        if (json_integer_value(json_object_get(m, "containerID")) == 0)
+            return (long long)json_integer_value(json_object_get(m, "hostID"));
+    }
     return -1;
 }
 
@@ -154,17 +155,53 @@ static int write_map(pid_t pid, const char *file, const char *text, cell_err_t *
     char path[64];
     snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, file);
     _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
-    if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
-        return cell_error(err, errno, "write %s", path);
-    return 0;
+    if (fd >= 0 && write(fd, text, strlen(text)) == (ssize_t)strlen(text))
+        return 0;
+    /* The map as the user gave it, one line: "0 200000 10, 5 200005 10". */
+    int e = errno;
+    _cleanup_free_ char *shown = strndup(text, strlen(text) - 1);
+    for (char *c = shown; c && *c; c++)
+        if (*c == '\n')
+            *c = ',';
+    return cell_error(err, e, "the kernel refuses the %s \"%s\"", file, shown ? shown : "");
 }
 
-static void end_child(pid_t pid, int *hold)
+/* A child in a new user namespace of its own, which stays until *hold is
+ * closed. */
+static pid_t spawn_holder(int *hold, cell_err_t *err)
 {
-    cell_closep(hold); /* its read returns: it exits */
+    int ready[2], h[2];
+    if (pipe2(ready, O_CLOEXEC) < 0)
+        return cell_error(err, errno, "pipe");
+    if (pipe2(h, O_CLOEXEC) < 0) {
+        close(ready[0]), close(ready[1]);
+        return cell_error(err, errno, "pipe");
+    }
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(ready[0]);
+        close(h[1]);
+        int e = unshare(CLONE_NEWUSER) < 0 ? errno : 0;
+        char b;
+        if (write(ready[1], &e, sizeof e) == sizeof e && !e)
+            while (read(h[0], &b, 1) < 0 && errno == EINTR)
+                ;
+        _exit(0);
+    }
+    int e = errno;
+    close(ready[1]);
+    close(h[0]);
+    *hold = h[1];
+    if (pid > 0 && read(ready[0], &e, sizeof e) != sizeof e)
+        e = EIO;
+    close(ready[0]);
+    if (pid > 0 && e == 0)
+        return pid;
+    cell_closep(hold);
     *hold = -1;
-    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-        ;
+    if (pid > 0)
+        waitpid(pid, NULL, 0);
+    return cell_error(err, e, pid > 0 ? "unshare a user namespace" : "fork");
 }
 
 /* A user namespace carrying the maps, for mount_setattr(MOUNT_ATTR_IDMAP):
@@ -173,47 +210,20 @@ static void end_child(pid_t pid, int *hold)
  * opens it; the open fd keeps it alive after the child exits. */
 static int userns_with_maps(const char *uid_map, const char *gid_map, cell_err_t *err)
 {
-    int ready[2], hold[2];
-    if (pipe2(ready, O_CLOEXEC) < 0)
-        return cell_error(err, errno, "pipe");
-    if (pipe2(hold, O_CLOEXEC) < 0) {
-        close(ready[0]), close(ready[1]);
-        return cell_error(err, errno, "pipe");
-    }
-    pid_t pid = fork();
-    if (pid == 0) {
-        close(ready[0]);
-        close(hold[1]);
-        int e = unshare(CLONE_NEWUSER) < 0 ? errno : 0;
-        char b;
-        if (write(ready[1], &e, sizeof e) == sizeof e && !e)
-            while (read(hold[0], &b, 1) < 0 && errno == EINTR)
-                ;
-        _exit(0);
-    }
-    close(ready[1]);
-    close(hold[0]);
-    if (pid < 0) {
-        close(ready[0]), close(hold[1]);
-        return cell_error(err, errno, "fork");
-    }
-    int e = EIO;
-    ssize_t n = read(ready[0], &e, sizeof e);
-    close(ready[0]);
-    int r = n == sizeof e && !e
-                ? 0
-                : cell_error(err, n == sizeof e ? e : EIO, "unshare a user namespace");
-    if (r == 0 && write_map(pid, "uid_map", uid_map, err) == 0 &&
-        write_map(pid, "gid_map", gid_map, err) == 0) {
-        char path[64];
-        snprintf(path, sizeof path, "/proc/%d/ns/user", (int)pid);
-        r = open(path, O_RDONLY | O_CLOEXEC);
-        if (r < 0)
-            r = cell_error(err, errno, "open %s", path);
-    } else
-        r = -1;
-    end_child(pid, &hold[1]);
-    return r;
+    int hold = -1;
+    pid_t pid = spawn_holder(&hold, err);
+    if (pid < 0)
+        return -1;
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/ns/user", (int)pid);
+    int fd = -1;
+    if (write_map(pid, "uid_map", uid_map, err) == 0 &&
+        write_map(pid, "gid_map", gid_map, err) == 0 && (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+        cell_error(err, errno, "open %s", path);
+    close(hold); /* the child's read returns: it exits */
+    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+        ;
+    return fd;
 }
 
 int cell_engine_userns_snapshot(struct cell_image_store *s, const json_t *rec,

@@ -144,6 +144,10 @@ def test_a_mapped_container_restarts_on_its_snapshot(engine):
 def test_bad_userns_input_is_one_line_and_leaves_nothing(engine, test_dir, bb_tarball):
     assert engine.fail("run", "--userns", "auto", "--uidmap", "0:200000:65536", "bb", "true",
                        status=125) == "cell: --userns auto cannot be used with --uidmap"
+    assert engine.fail("run", "--uidmap", "0:200000:10", "--uidmap", "5:200005:10", "bb", "true",
+                       status=125) == ("cell: --uidmap: the kernel refuses the uid_map "
+                                       "\"0 200000 10,5 200005 10\": Invalid argument")
+    assert engine.ids() == [] and os.listdir(os.path.join(engine.root, "snapshots")) == []
     # A root under a directory the container's root cannot search.
     private = os.path.join(test_dir, "private")
     os.mkdir(private, 0o700)
