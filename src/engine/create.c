@@ -9,6 +9,7 @@
 #include "engine/monitor.h"
 #include "engine/flags.h"
 #include "engine/spec.h"
+#include "engine/userns.h"
 #include "image/image.h"
 #include "image/pull.h"
 
@@ -151,6 +152,22 @@ static int write_etc_files(int dirfd, const json_t *rec, cell_err_t *err)
     return r < 0 ? r : write_file(dirfd, "resolv.conf", resolv, err);
 }
 
+/* With a user namespace, the container's root owns them, as the image's
+ * files it sees through the idmapped snapshot (Docker's userns-remap does
+ * the same): root inside may rewrite its /etc/hosts. */
+static int own_etc_files(int dirfd, const json_t *rec, cell_err_t *err)
+{
+    uid_t uid;
+    gid_t gid;
+    if (!cell_engine_userns_root(rec, &uid, &gid))
+        return 0;
+    static const char *const files[] = {"hostname", "hosts", "resolv.conf"};
+    for (size_t i = 0; i < ARRAY_SIZE(files); i++)
+        if (fchownat(dirfd, files[i], uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
+            return cell_error(err, errno, "chown %s", files[i]);
+    return 0;
+}
+
 /* The parts after the first record; on failure the caller removes it all. */
 static int assemble(struct cell_engine *e, struct cell_ctr *c, const struct cell_image *img,
                     cell_err_t *err)
@@ -158,12 +175,13 @@ static int assemble(struct cell_engine *e, struct cell_ctr *c, const struct cell
     struct cell_image_store *s;
     _cleanup_free_ char *merged = NULL;
     if (cell_engine_store(e, &s, err) < 0 ||
-        cell_image_snapshot_create(s, c->id, img, &merged, err) < 0)
+        cell_engine_userns_snapshot(s, c->rec, img, &merged, err) < 0)
         return -1;
     json_object_set_new(
         c->rec, "GraphDriver",
         json_pack("{s:s, s:{s:s}}", "Name", "overlay", "Data", "MergedDir", merged));
-    if (write_etc_files(c->dirfd, c->rec, err) < 0 || cell_spec_write(e, c->rec, c->dirfd, err) < 0)
+    if (write_etc_files(c->dirfd, c->rec, err) < 0 || own_etc_files(c->dirfd, c->rec, err) < 0 ||
+        cell_spec_write(e, c->rec, c->dirfd, err) < 0)
         return -1;
     return cell_ctr_save(c, err);
 }
@@ -199,8 +217,14 @@ int cell_engine_create(struct cell_engine *e, const struct cell_run_opts *o,
     }
     json_t *rec = new_record(c.id, name, &img, o->image);
     int r = cell_spec_record(o, img.config, c.id, rec, err);
-    if (r == 0 && (r = make_dir(e, &c, rec, err)) == 0 &&
-        (r = cell_name_claim(e, name, c.id, err)) == 0)
+    _cleanup_close_ int userns_lock = -1;
+    if (r == 0)
+        r = cell_engine_userns_assign(e, rec, &userns_lock, err);
+    if (r == 0)
+        r = make_dir(e, &c, rec, err);
+    cell_closep(&userns_lock); /* the range is in the saved record (or nowhere) */
+    userns_lock = -1;
+    if (r == 0 && (r = cell_name_claim(e, name, c.id, err)) == 0)
         r = assemble(e, &c, &img, err);
     json_decref(rec);
     cell_image_clear(&img);

@@ -81,6 +81,8 @@ int cell_spec_namespaces(const struct cell_run_opts *o, json_t *hc, cell_err_t *
         return cell_error(err, 0, "--gidmap needs --uidmap");
     if (o->userns && !strcmp(o->userns, "host") && json_array_size(uids))
         return cell_error(err, 0, "--userns host cannot be used with --uidmap");
+    if (o->userns && !strcmp(o->userns, "auto") && json_array_size(uids))
+        return cell_error(err, 0, "--userns auto cannot be used with --uidmap");
     return 0;
 }
 
@@ -135,18 +137,6 @@ static int apply_mode(struct cell_engine *e, json_t *list, const char *type, con
     return 0;
 }
 
-/* --userns auto: root inside, a range of unprivileged ids outside, as
- * podman's auto picks; 65536 ids from a base derived from the id. */
-static void auto_maps(const json_t *rec, json_t *linux)
-{
-    const char *id = json_string_value(json_object_get(rec, "Id"));
-    unsigned long base = 0x100000 + (strtoul((char[]){id[0], id[1], id[2], 0}, NULL, 16) << 16);
-    json_t *m =
-        json_pack("[{s:i, s:I, s:i}]", "containerID", 0, "hostID", (json_int_t)base, "size", 65536);
-    json_object_set_new(linux, "uidMappings", m);
-    json_object_set_new(linux, "gidMappings", json_deep_copy(m));
-}
-
 int cell_spec_apply_namespaces(struct cell_engine *e, const json_t *rec, json_t *spec,
                                cell_err_t *err)
 {
@@ -167,9 +157,10 @@ int cell_spec_apply_namespaces(struct cell_engine *e, const json_t *rec, json_t 
         json_object_del(spec, "hostname");
         json_object_del(spec, "domainname");
     }
-    if (userns && !strcmp(userns, "auto"))
-        auto_maps(rec, linux);
-    else if (json_array_size(json_object_get(hc, "UidMaps"))) {
+    /* --userns auto's range was picked at create (userns.c) and recorded. */
+    if (userns && !strcmp(userns, "auto") && !json_array_size(json_object_get(hc, "UidMaps")))
+        return cell_error(err, 0, "--userns auto: no id range is recorded for this container");
+    if (json_array_size(json_object_get(hc, "UidMaps"))) {
         json_object_set(linux, "uidMappings", json_object_get(hc, "UidMaps"));
         json_object_set(linux, "gidMappings", json_object_get(hc, "GidMaps"));
     }

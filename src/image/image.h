@@ -31,6 +31,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define CELL_IMAGE_DEFAULT_ROOT   "/var/lib/cell"
 #define CELL_IMAGE_DEFAULT_DOMAIN "docker.io"
@@ -257,6 +258,27 @@ int cell_image_layer_extract(int tar_fd, int dirfd, const int *lower, size_t n_l
  * snapshot exists. An image with no layers gets an empty lower dir. */
 int cell_image_snapshot_create(struct cell_image_store *s, const char *name,
                                const struct cell_image *img, char **merged, cell_err_t *err);
+/* A snapshot for a container in a user namespace, as podman makes one
+ * with idmapped layers: the image's layers are seen through an idmapped
+ * mount carrying userns_fd's maps (overlayfs takes idmapped layers since
+ * Linux 5.19; it cannot itself be idmapped), and the upper dir belongs to
+ * root_uid:root_gid, the host ids of the container's root. So root inside
+ * owns the whole tree, and what it writes lands in the upper dir under
+ * those host ids. The snapshot's directory is 0710 to root_gid and the
+ * store root and snapshots/ get search permission for others (0711, as
+ * Docker's userns-remap makes its root), so that the container's root can
+ * reach merged/. Fails with one line when the kernel cannot idmap the
+ * layers or mount an overlay over them, or when a directory above the
+ * store root is not searchable by root_uid:root_gid. */
+struct cell_image_snapshot_idmap {
+    int userns_fd;
+    uid_t root_uid;
+    gid_t root_gid;
+};
+int cell_image_snapshot_create_idmapped(struct cell_image_store *s, const char *name,
+                                        const struct cell_image *img,
+                                        const struct cell_image_snapshot_idmap *map, char **merged,
+                                        cell_err_t *err);
 /* Unmounts and removes a snapshot; a missing one is success. */
 int cell_image_snapshot_remove(struct cell_image_store *s, const char *name, cell_err_t *err);
 /* The snapshots' names (NULL-terminated vector). */

@@ -171,13 +171,16 @@ static int mount_classic(const char *dir, const char *layers_dir, const struct c
     return e ? cell_error(err, e, "mount overlay on %s/merged", dir) : 0;
 }
 
+/* layers: where the layers are seen (NULL: the store's layers/). */
 static int mount_overlay(struct cell_image_store *s, const char *name, const struct cell_image *img,
-                         char **merged, cell_err_t *err)
+                         const char *layers, char **merged, cell_err_t *err)
 {
-    _cleanup_free_ char *dir = NULL, *layers = NULL;
+    _cleanup_free_ char *dir = NULL, *store_layers = NULL;
     if (asprintf(&dir, "%s/snapshots/%s", s->root, name) < 0 ||
-        asprintf(&layers, "%s/layers", s->root) < 0)
+        asprintf(&store_layers, "%s/layers", s->root) < 0)
         return cell_error(err, ENOMEM, "snapshot");
+    if (!layers)
+        layers = store_layers;
     int r = mount_new_api(dir, layers, img, err);
     if (r == -EINVAL)
         r = mount_classic(dir, layers, img, err);
@@ -188,10 +191,147 @@ static int mount_overlay(struct cell_image_store *s, const char *name, const str
     return 0;
 }
 
+/* ---- idmapped snapshots ------------------------------------------------------ */
+
+/* Where the idmapped view of layers/ is attached while the overlay is
+ * made; overlayfs keeps private clones of its layers' mounts, so it is
+ * detached right after. */
+#define IDMAP_DIR "idmapped-layers"
+
+static int kernel_refuses(cell_err_t *err)
+{
+    return cell_error(err, 0,
+                      "this kernel cannot idmap the overlay root filesystem (needs Linux 5.19)");
+}
+
+/* Others may search the store root and snapshots/ (0711, as Docker's root
+ * with userns-remap): the container's root is not the host's root. */
+static int open_for_mapped_root(struct cell_image_store *s, cell_err_t *err)
+{
+    int fds[] = {s->dirfd, s->snapsfd};
+    const char *names[] = {"", "/snapshots"};
+    for (size_t i = 0; i < ARRAY_SIZE(fds); i++) {
+        struct stat st;
+        if (fstat(fds[i], &st) < 0 ||
+            (!(st.st_mode & S_IXOTH) && fchmod(fds[i], (st.st_mode & 07777) | S_IXOTH) < 0))
+            return cell_error(err, errno, "chmod o+x %s%s", s->root, names[i]);
+    }
+    return 0;
+}
+
+static bool searchable_by(const struct stat *st, uid_t uid, gid_t gid)
+{
+    return (st->st_mode & S_IXOTH) || (st->st_uid == uid && (st->st_mode & S_IXUSR)) ||
+           (st->st_gid == gid && (st->st_mode & S_IXGRP));
+}
+
+/* The directories above the store root are the host's: a clear line now
+ * (before anything is changed) rather than "Permission denied" from the
+ * container's init at start. */
+static int check_reachable(const char *root, uid_t uid, gid_t gid, cell_err_t *err)
+{
+    _cleanup_free_ char *p = strdup(root);
+    if (!p)
+        return cell_error(err, ENOMEM, "snapshot");
+    for (char *c = p;; c++) {
+        if (*c != '/' && *c)
+            continue;
+        char saved = *c;
+        if (!saved)
+            return 0; /* the root itself is made searchable */
+        *c = 0;
+        struct stat st;
+        if (stat(*p ? p : "/", &st) < 0)
+            return cell_error(err, errno, "stat %s", *p ? p : "/");
+        if (!searchable_by(&st, uid, gid))
+            return cell_error(err, 0,
+                              "%s (mode %04o) is not searchable by the container's root (host "
+                              "uid %u): the root filesystem under it cannot be reached",
+                              *p ? p : "/", (unsigned)(st.st_mode & 07777), (unsigned)uid);
+        *c = saved;
+    }
+}
+
+/* The snapshot's directory is the container root's to search (0710 to its
+ * group, as Docker's per-remap root), and the upper dir, whose attributes
+ * are the root directory's, is its own. */
+static int own_dirs(int dfd, const struct cell_image_snapshot_idmap *map, cell_err_t *err)
+{
+    if (fchown(dfd, 0, map->root_gid) < 0 || fchmod(dfd, 0710) < 0)
+        return cell_error(err, errno, "chown snapshot directory");
+    if (fchownat(dfd, "upper", map->root_uid, map->root_gid, AT_SYMLINK_NOFOLLOW) < 0)
+        return cell_error(err, errno, "chown upper");
+    return 0;
+}
+
+/* layers/ cloned (not recursive: nothing mounted under it), idmapped with
+ * the container's maps and attached at <snapshot>/IDMAP_DIR. */
+static int attach_idmapped_layers(struct cell_image_store *s, int dfd, int userns_fd, bool *refused,
+                                  cell_err_t *err)
+{
+    if (mkdirat(dfd, IDMAP_DIR, 0700) < 0 && errno != EEXIST)
+        return cell_error(err, errno, "mkdir %s", IDMAP_DIR);
+    _cleanup_close_ int t =
+        open_tree(s->layersfd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+    if (t < 0)
+        return cell_error(err, errno, "clone %s/layers", s->root);
+    struct mount_attr a = {.attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (__u64)userns_fd};
+    if (mount_setattr(t, "", AT_EMPTY_PATH, &a, sizeof a) < 0) {
+        /* ENOSYS before 5.12; EINVAL from a filesystem that takes no
+         * idmapped mounts (tmpfs before 6.3). */
+        *refused = errno == EINVAL || errno == ENOSYS;
+        if (errno == EINVAL)
+            return cell_error(err, 0,
+                              "this kernel cannot idmap the overlay root filesystem: the "
+                              "filesystem of %s takes no idmapped mounts (tmpfs: Linux 6.3)",
+                              s->root);
+        return *refused ? kernel_refuses(err) : cell_error(err, errno, "idmap %s/layers", s->root);
+    }
+    if (move_mount(t, "", dfd, IDMAP_DIR, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+        return cell_error(err, errno, "attach idmapped layers");
+    return 0;
+}
+
+/* Every mount on dir (a killed create may have left one). */
+static int detach_all(const char *dir, cell_err_t *err)
+{
+    while (umount2(dir, MNT_DETACH | UMOUNT_NOFOLLOW) == 0)
+        ;
+    if (errno != EINVAL && errno != ENOENT)
+        return cell_error(err, errno, "unmount %s", dir);
+    return 0;
+}
+
+/* *refused: the kernel cannot do it (err holds the one line to show). */
+static int mount_idmapped(struct cell_image_store *s, const char *name, int dfd,
+                          const struct cell_image *img, const struct cell_image_snapshot_idmap *map,
+                          char **merged, bool *refused, cell_err_t *err)
+{
+    _cleanup_free_ char *layers = NULL;
+    if (asprintf(&layers, "%s/snapshots/%s/%s", s->root, name, IDMAP_DIR) < 0)
+        return cell_error(err, ENOMEM, "snapshot");
+    int r = attach_idmapped_layers(s, dfd, map->userns_fd, refused, err);
+    if (r == 0) {
+        r = mount_overlay(s, name, img, layers, merged, err);
+        /* Before 5.19 overlayfs refuses idmapped layers with EINVAL. */
+        if (r < 0 && err && err->errnum == EINVAL) {
+            cell_error_clear(err);
+            *refused = true;
+            r = kernel_refuses(err);
+        }
+    }
+    if (detach_all(layers, r < 0 ? NULL : err) < 0 && r == 0)
+        r = -1;
+    return r;
+}
+
 static int create(struct cell_image_store *s, const char *name, const struct cell_image *img,
-                  char **merged, cell_err_t *err)
+                  const struct cell_image_snapshot_idmap *map, char **merged, cell_err_t *err)
 {
     if (cell_image_unpack(s, img, err) < 0)
+        return -1;
+    if (map && (check_reachable(s->root, map->root_uid, map->root_gid, err) < 0 ||
+                open_for_mapped_root(s, err) < 0))
         return -1;
     if (mkdirat(s->snapsfd, name, 0700) < 0)
         return cell_error(err, errno, errno == EEXIST ? "snapshot %s exists" : "mkdir snapshot %s",
@@ -199,10 +339,17 @@ static int create(struct cell_image_store *s, const char *name, const struct cel
     _cleanup_close_ int dfd = openat(s->snapsfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd < 0)
         return cell_error(err, errno, "open snapshot %s", name);
-    if (write_image_file(dfd, img, err) < 0 || make_dirs(dfd, err) < 0 ||
-        mount_overlay(s, name, img, merged, err) < 0) {
+    bool refused = false;
+    int r = write_image_file(dfd, img, err) < 0 || make_dirs(dfd, err) < 0 ? -1 : 0;
+    if (r == 0 && map)
+        r = own_dirs(dfd, map, err) < 0
+                ? -1
+                : mount_idmapped(s, name, dfd, img, map, merged, &refused, err);
+    else if (r == 0)
+        r = mount_overlay(s, name, img, NULL, merged, err);
+    if (r < 0) {
         cell_image_snapshot_remove(s, name, NULL);
-        return cell_error_prepend(err, "snapshot %s", name);
+        return refused ? -1 : cell_error_prepend(err, "snapshot %s", name);
     }
     return 0;
 }
@@ -214,18 +361,36 @@ int cell_image_snapshot_create(struct cell_image_store *s, const char *name,
         *merged = NULL;
     if (!name_valid(name))
         return cell_error(err, 0, "invalid snapshot name \"%s\"", name);
-    return create(s, name, img, merged, err);
+    return create(s, name, img, NULL, merged, err);
+}
+
+int cell_image_snapshot_create_idmapped(struct cell_image_store *s, const char *name,
+                                        const struct cell_image *img,
+                                        const struct cell_image_snapshot_idmap *map, char **merged,
+                                        cell_err_t *err)
+{
+    if (merged)
+        *merged = NULL;
+    if (!name_valid(name))
+        return cell_error(err, 0, "invalid snapshot name \"%s\"", name);
+    return create(s, name, img, map, merged, err);
 }
 
 int cell_image_snapshot_remove(struct cell_image_store *s, const char *name, cell_err_t *err)
 {
     if (!name_valid(name))
         return cell_error(err, 0, "invalid snapshot name \"%s\"", name);
-    _cleanup_free_ char *merged = NULL;
-    if (asprintf(&merged, "%s/snapshots/%s/merged", s->root, name) < 0)
+    _cleanup_free_ char *merged = NULL, *idmapped = NULL;
+    if (asprintf(&merged, "%s/snapshots/%s/merged", s->root, name) < 0 ||
+        asprintf(&idmapped, "%s/snapshots/%s/%s", s->root, name, IDMAP_DIR) < 0)
         return cell_error(err, ENOMEM, "snapshot");
     /* Detached: a process still working in it does not keep the rest from
-     * going; the overlay goes when its last user does. */
+     * going; the overlay goes when its last user does. The idmapped view of
+     * the layers a killed create left attached goes first: it is the same
+     * filesystem as the snapshot, so the removal below would descend into
+     * it and delete the image's layers. */
+    if (detach_all(idmapped, err) < 0)
+        return -1;
     if (umount2(merged, MNT_DETACH | UMOUNT_NOFOLLOW) < 0 && errno != EINVAL && errno != ENOENT)
         return cell_error(err, errno, "unmount %s", merged);
     int r = cell_rm_rf_at(s->snapsfd, name);
