@@ -55,6 +55,22 @@ bool cell_engine_refresh(struct cell_engine *e, struct cell_ctr *c)
     return true;
 }
 
+int cell_ctr_open_current(struct cell_engine *e, const char *id, struct cell_ctr *out,
+                          cell_err_t *err)
+{
+    if (cell_ctr_open(e, id, false, out, err) < 0)
+        return -1;
+    if (!status_live(cell_state_status_of(out->rec)) || cell_state_monitor_alive(out->rec))
+        return 0;
+    /* Its monitor looks dead: refresh under the lock, which reads the
+     * record again (another command may have brought it up to date). */
+    cell_ctr_close(out);
+    if (cell_ctr_open(e, id, true, out, err) < 0)
+        return -1;
+    cell_engine_refresh(e, out);
+    return 0;
+}
+
 /* ---- start -------------------------------------------------------------------- */
 
 int cell_engine_start(struct cell_engine *e, const char *name_or_id, int *attach_fd,

@@ -159,6 +159,14 @@ int cell_engine_wait(struct cell_engine *e, const char *name_or_id, int *exit_co
  * truth a dead monitor can no longer write). c must be locked. True when
  * the record changed (and was saved). */
 bool cell_engine_refresh(struct cell_engine *e, struct cell_ctr *c);
+/* Opens a container to read (as cell_ctr_open) with its record up to date,
+ * without taking its lock unless the record needs refreshing: records are
+ * written by rename, so a reader always sees a whole one, and a live
+ * monitor (pid and start time as recorded) keeps its record true. What
+ * `ps` uses, so that listing does not wait on, nor hold up, every
+ * container's lock. */
+int cell_ctr_open_current(struct cell_engine *e, const char *id, struct cell_ctr *out,
+                          cell_err_t *err);
 
 /* ---- what the commands show (inspect.c) ------------------------------------ */
 

@@ -19,6 +19,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -652,6 +653,10 @@ static int monitor_run(struct monitor *m, int lockfd)
     m->report_fd = -1;
     close(lockfd); /* the caller closes its copy too: the lock is free */
     for (;;) {
+        /* What `cell` allocated before the fork (image store, parsed
+         * records and spec) is free now: give it back before the monitor
+         * sits for the container's whole life (~400 kB of heap each). */
+        malloc_trim(0);
         serve_until_exit(m);
         json_t *rec = NULL;
         finish_incarnation(m, &rec);

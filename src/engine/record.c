@@ -157,19 +157,39 @@ void cell_ctr_close(struct cell_ctr *c)
     c->rec = NULL;
 }
 
-/* Oldest first: Docker's ps lists newest first, and sorts itself. */
-static int by_mtime(const void *a, const void *b, void *fd)
+/* Oldest first: Docker's ps lists newest first, and sorts itself. The
+ * directory's ctime is read once per entry (a comparator that stats both
+ * sides costs 2 n log n fstatat calls: ~20,000 for 1000 containers). */
+struct listed {
+    char *id;
+    struct timespec t;
+};
+
+static int by_time(const void *a, const void *b)
 {
-    struct stat sa, sb;
-    int dirfd = *(int *)fd;
-    if (fstatat(dirfd, *(char *const *)a, &sa, 0) < 0 ||
-        fstatat(dirfd, *(char *const *)b, &sb, 0) < 0)
-        return strcmp(*(char *const *)a, *(char *const *)b);
-    if (sa.st_ctim.tv_sec != sb.st_ctim.tv_sec)
-        return sa.st_ctim.tv_sec < sb.st_ctim.tv_sec ? -1 : 1;
-    if (sa.st_ctim.tv_nsec != sb.st_ctim.tv_nsec)
-        return sa.st_ctim.tv_nsec < sb.st_ctim.tv_nsec ? -1 : 1;
-    return strcmp(*(char *const *)a, *(char *const *)b);
+    const struct listed *x = a, *y = b;
+    if (x->t.tv_sec != y->t.tv_sec)
+        return x->t.tv_sec < y->t.tv_sec ? -1 : 1;
+    if (x->t.tv_nsec != y->t.tv_nsec)
+        return x->t.tv_nsec < y->t.tv_nsec ? -1 : 1;
+    return strcmp(x->id, y->id);
+}
+
+static int sort_by_ctime(int dirfd, char **v, size_t n, cell_err_t *err)
+{
+    _cleanup_free_ struct listed *l = calloc(n ? n : 1, sizeof *l);
+    if (!l)
+        return cell_error(err, ENOMEM, "list containers");
+    for (size_t i = 0; i < n; i++) {
+        struct stat st;
+        l[i].id = v[i];
+        if (fstatat(dirfd, v[i], &st, AT_SYMLINK_NOFOLLOW) == 0)
+            l[i].t = st.st_ctim; /* gone meanwhile: first, by id */
+    }
+    qsort(l, n, sizeof *l, by_time);
+    for (size_t i = 0; i < n; i++)
+        v[i] = l[i].id;
+    return 0;
 }
 
 int cell_ctr_list(struct cell_engine *e, char ***ids, cell_err_t *err)
@@ -203,7 +223,8 @@ int cell_ctr_list(struct cell_engine *e, char ***ids, cell_err_t *err)
         v[n] = NULL;
     }
     v[n] = NULL;
-    qsort_r(v, n, sizeof *v, by_mtime, &e->containersfd);
+    if (sort_by_ctime(e->containersfd, v, n, err) < 0)
+        return -1;
     *ids = TAKE_PTR(v);
     return 0;
 }

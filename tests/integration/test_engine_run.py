@@ -152,6 +152,33 @@ def test_a_killed_monitor_shows_exited_and_rm_clears_it(engine):
     assert engine.ids() == []
 
 
+def test_ps_alone_sees_a_killed_monitor_and_records_the_exit(engine):
+    """ps reads records without the lock, but one whose monitor is dead it
+    brings up to date (under the lock) before it shows it."""
+    cid = engine.ok("run", "-d", "--name", "m", "bb", "sleep", "60").strip()
+    rec = json.load(open(os.path.join(engine.root, "containers", cid, "record.json")))
+    os.kill(rec["Monitor"]["Pid"], signal.SIGKILL)
+    wait_for(lambda: proc_state(rec["Monitor"]["Pid"]) in (None, "Z"), what="monitor dead")
+    assert engine.ok("ps", "-q") == ""
+    assert "Exited (137)" in engine.ok("ps", "-a")
+    saved = json.load(open(os.path.join(engine.root, "containers", cid, "record.json")))
+    assert saved["State"]["Status"] == "exited" and not pid_alive(rec["State"]["Pid"])
+
+
+def test_ps_does_not_wait_for_a_container_held_by_another_command(engine):
+    """A command that holds a container's lock for long (stop waits up to
+    its timeout) does not hold up `ps`, which lists it as it is."""
+    import fcntl
+    cid = engine.ok("run", "-d", "--name", "held", "bb", "sleep", "60").strip()
+    fd = os.open(os.path.join(engine.root, "containers", cid), os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        p = engine.run("ps", "--format", "{{.Names}} {{.State}}", timeout=5)
+        assert (p.returncode, p.stdout) == (0, b"held running\n")
+    finally:
+        os.close(fd)
+
+
 def test_twenty_runs_at_once_all_come_up_with_unique_names(engine):
     procs = [subprocess.Popen([engine.path, "--root", engine.root, "run", "-d", "bb", "sleep", "30"],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(20)]

@@ -120,9 +120,8 @@ static json_t *ps_rows(struct cell_engine *e, const struct ps_opts *o, cell_err_
     /* Newest first, as Docker lists. */
     for (size_t i = cell_strv_len(ids); i-- > 0;) {
         struct cell_ctr c;
-        if (cell_ctr_open(e, ids[i], true, &c, NULL) < 0)
+        if (cell_ctr_open_current(e, ids[i], &c, NULL) < 0)
             continue;
-        cell_engine_refresh(e, &c);
         bool show = o->all || last >= 0 || status_running(cell_state_status_of(c.rec));
         json_t *row = show ? cell_engine_ps_row(e, &c, o->no_trunc) : NULL;
         if (row && filters_match(o->filter, row, c.rec) &&
