@@ -58,7 +58,7 @@ bool cell_engine_refresh(struct cell_engine *e, struct cell_ctr *c)
 int cell_ctr_open_current(struct cell_engine *e, const char *id, struct cell_ctr *out,
                           cell_err_t *err)
 {
-    if (cell_ctr_open(e, id, false, out, err) < 0)
+    if (cell_ctr_peek(e, id, out, err) < 0)
         return -1;
     if (!status_live(cell_state_status_of(out->rec)) || cell_state_monitor_alive(out->rec))
         return 0;

@@ -70,6 +70,9 @@ int cell_ctr_find(struct cell_engine *e, const char *name_or_id, char id[CELL_EN
  * until cell_ctr_close. */
 int cell_ctr_open(struct cell_engine *e, const char *id, bool lock, struct cell_ctr *out,
                   cell_err_t *err);
+/* Reads a record without its directory or lock (dirfd -1), for listing:
+ * a record is replaced by rename, so a reader sees a whole one. */
+int cell_ctr_peek(struct cell_engine *e, const char *id, struct cell_ctr *out, cell_err_t *err);
 /* find + open. */
 int cell_ctr_open_name(struct cell_engine *e, const char *name_or_id, bool lock,
                        struct cell_ctr *out, cell_err_t *err);
@@ -80,7 +83,7 @@ void cell_ctr_close(struct cell_ctr *c);
 const char *cell_state_status_of(const json_t *rec);
 /* Whether the record's monitor is alive (pid and start time as recorded). */
 bool cell_state_monitor_alive(const json_t *rec);
-/* Every container id (NULL-terminated, allocated), oldest first. */
+/* Every container id (NULL-terminated, allocated), in no order. */
 int cell_ctr_list(struct cell_engine *e, char ***ids, cell_err_t *err);
 
 /* Names: a name is claimed by one symlinkat(2), which either makes it or
@@ -159,8 +162,8 @@ int cell_engine_wait(struct cell_engine *e, const char *name_or_id, int *exit_co
  * truth a dead monitor can no longer write). c must be locked. True when
  * the record changed (and was saved). */
 bool cell_engine_refresh(struct cell_engine *e, struct cell_ctr *c);
-/* Opens a container to read (as cell_ctr_open) with its record up to date,
- * without taking its lock unless the record needs refreshing: records are
+/* Reads a container (as cell_ctr_peek: no dirfd) with its record up to
+ * date, without taking its lock unless the record needs refreshing: records are
  * written by rename, so a reader always sees a whole one, and a live
  * monitor (pid and start time as recorded) keeps its record true. What
  * `ps` uses, so that listing does not wait on, nor hold up, every

@@ -99,6 +99,8 @@ int cell_engine_store(struct cell_engine *e, struct cell_image_store **out, cell
 
 /* ---- records -------------------------------------------------------------- */
 
+static int read_record(int dirfd, const char *path, json_t **out);
+
 int cell_ctr_open(struct cell_engine *e, const char *id, bool lock, struct cell_ctr *out,
                   cell_err_t *err)
 {
@@ -119,11 +121,7 @@ int cell_ctr_open(struct cell_engine *e, const char *id, bool lock, struct cell_
             }
         out->locked = true;
     }
-    _cleanup_free_ char *text = NULL;
-    int r = cell_read_file_at(out->dirfd, RECORD_FILE, &text, NULL);
-    json_error_t jerr;
-    if (r == 0 && !(out->rec = json_loads(text, JSON_ALLOW_NUL, &jerr)))
-        r = -EINVAL;
+    int r = read_record(out->dirfd, RECORD_FILE, &out->rec);
     if (r < 0) {
         /* A run killed before its first record write: the directory is all
          * there is, and rm -f must still be able to clear it. */
@@ -135,6 +133,59 @@ int cell_ctr_open(struct cell_engine *e, const char *id, bool lock, struct cell_
         }
     }
     return 0;
+}
+
+/* open, one read, close: a record is a few KiB, and `ps` reads one per
+ * container. The rest with cell_read_all when it is larger. */
+static int read_record(int dirfd, const char *path, json_t **out)
+{
+    _cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    char buf[16384];
+    ssize_t n;
+    do
+        n = read(fd, buf, sizeof buf);
+    while (n < 0 && errno == EINTR);
+    if (n < 0)
+        return -errno;
+    json_error_t jerr;
+    if ((size_t)n < sizeof buf) {
+        *out = json_loadb(buf, (size_t)n, JSON_ALLOW_NUL, &jerr);
+        return *out ? 0 : -EINVAL;
+    }
+    _cleanup_free_ char *rest = NULL;
+    size_t len = 0;
+    int r = cell_read_all(fd, &rest, &len);
+    if (r < 0)
+        return r;
+    _cleanup_free_ char *all = malloc((size_t)n + len + 1);
+    if (!all)
+        return -ENOMEM;
+    memcpy(all, buf, (size_t)n);
+    memcpy(all + n, rest, len);
+    *out = json_loadb(all, (size_t)n + len, JSON_ALLOW_NUL, &jerr);
+    return *out ? 0 : -EINVAL;
+}
+
+int cell_ctr_peek(struct cell_engine *e, const char *id, struct cell_ctr *out, cell_err_t *err)
+{
+    memset(out, 0, sizeof *out);
+    out->dirfd = -1;
+    if (!cell_engine_id_valid(id))
+        return cell_error(err, 0, "No such container: %s", id);
+    snprintf(out->id, sizeof out->id, "%s", id);
+    char path[CELL_ENGINE_ID_SIZE + sizeof "/" RECORD_FILE];
+    snprintf(path, sizeof path, "%s/" RECORD_FILE, id);
+    int r = read_record(e->containersfd, path, &out->rec);
+    if (r == -ENOENT || r == -EINVAL) {
+        struct stat st;
+        if (fstatat(e->containersfd, id, &st, 0) < 0)
+            return cell_error(err, 0, "No such container: %s", id);
+        out->rec = json_pack("{s:s, s:{s:s}}", "Id", id, "State", "Status", "dead");
+        return 0;
+    }
+    return r < 0 ? cell_error(err, -r, "read record of container %s", id) : 0;
 }
 
 int cell_ctr_save(struct cell_ctr *c, cell_err_t *err)
@@ -155,41 +206,6 @@ void cell_ctr_close(struct cell_ctr *c)
     c->locked = false;
     json_decref(c->rec);
     c->rec = NULL;
-}
-
-/* Oldest first: Docker's ps lists newest first, and sorts itself. The
- * directory's ctime is read once per entry (a comparator that stats both
- * sides costs 2 n log n fstatat calls: ~20,000 for 1000 containers). */
-struct listed {
-    char *id;
-    struct timespec t;
-};
-
-static int by_time(const void *a, const void *b)
-{
-    const struct listed *x = a, *y = b;
-    if (x->t.tv_sec != y->t.tv_sec)
-        return x->t.tv_sec < y->t.tv_sec ? -1 : 1;
-    if (x->t.tv_nsec != y->t.tv_nsec)
-        return x->t.tv_nsec < y->t.tv_nsec ? -1 : 1;
-    return strcmp(x->id, y->id);
-}
-
-static int sort_by_ctime(int dirfd, char **v, size_t n, cell_err_t *err)
-{
-    _cleanup_free_ struct listed *l = calloc(n ? n : 1, sizeof *l);
-    if (!l)
-        return cell_error(err, ENOMEM, "list containers");
-    for (size_t i = 0; i < n; i++) {
-        struct stat st;
-        l[i].id = v[i];
-        if (fstatat(dirfd, v[i], &st, AT_SYMLINK_NOFOLLOW) == 0)
-            l[i].t = st.st_ctim; /* gone meanwhile: first, by id */
-    }
-    qsort(l, n, sizeof *l, by_time);
-    for (size_t i = 0; i < n; i++)
-        v[i] = l[i].id;
-    return 0;
 }
 
 int cell_ctr_list(struct cell_engine *e, char ***ids, cell_err_t *err)
@@ -223,8 +239,6 @@ int cell_ctr_list(struct cell_engine *e, char ***ids, cell_err_t *err)
         v[n] = NULL;
     }
     v[n] = NULL;
-    if (sort_by_ctime(e->containersfd, v, n, err) < 0)
-        return -1;
     *ids = TAKE_PTR(v);
     return 0;
 }

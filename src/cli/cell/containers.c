@@ -110,27 +110,51 @@ static bool filters_match(char **filters, const json_t *row, const json_t *rec)
     return true;
 }
 
+struct listed {
+    int64_t created;
+    json_t *row;
+};
+
+static int newest_first(const void *a, const void *b)
+{
+    int64_t x = ((const struct listed *)a)->created, y = ((const struct listed *)b)->created;
+    return x < y ? 1 : x > y ? -1 : 0;
+}
+
 static json_t *ps_rows(struct cell_engine *e, const struct ps_opts *o, cell_err_t *err)
 {
     _cleanup_strv_ char **ids = NULL;
     if (cell_ctr_list(e, &ids, err) < 0)
         return NULL;
     long last = o->latest ? 1 : o->last ? atol(o->last) : -1;
-    json_t *rows = json_array();
-    /* Newest first, as Docker lists. */
-    for (size_t i = cell_strv_len(ids); i-- > 0;) {
+    size_t n = cell_strv_len(ids), k = 0;
+    _cleanup_free_ struct listed *l = calloc(n ? n : 1, sizeof *l);
+    if (!l) {
+        cell_error(err, ENOMEM, "ps");
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
         struct cell_ctr c;
         if (cell_ctr_open_current(e, ids[i], &c, NULL) < 0)
             continue;
         bool show = o->all || last >= 0 || status_running(cell_state_status_of(c.rec));
         json_t *row = show ? cell_engine_ps_row(e, &c, o->no_trunc) : NULL;
-        if (row && filters_match(o->filter, row, c.rec) &&
-            (last < 0 || (long)json_array_size(rows) < last))
-            json_array_append_new(rows, row);
-        else
+        if (row && filters_match(o->filter, row, c.rec)) {
+            l[k].created =
+                cell_engine_time_parse(json_string_value(json_object_get(c.rec, "Created")));
+            l[k++].row = row;
+        } else
             json_decref(row);
         cell_ctr_close(&c);
     }
+    /* Newest first, as Docker lists. */
+    qsort(l, k, sizeof *l, newest_first);
+    json_t *rows = json_array();
+    for (size_t i = 0; i < k; i++)
+        if (last < 0 || (long)i < last)
+            json_array_append_new(rows, l[i].row);
+        else
+            json_decref(l[i].row);
     return rows;
 }
 
