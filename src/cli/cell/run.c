@@ -186,6 +186,15 @@ static int parse_run(const struct cli_ctx *ctx, struct cell_run_opts *o, int arg
     return 0;
 }
 
+/* Docker's CLI exits 127 or 126 when the container's command cannot be
+ * found or invoked (the engine's reading of the error), 125 otherwise. */
+static void start_failed(const struct cli_ctx *ctx, cell_err_t *err)
+{
+    int code = cell_engine_start_exit_code(cell_error_text(err));
+    if ((code == 126 || code == 127) && ctx->failure_status)
+        *ctx->failure_status = code;
+}
+
 int cell_cmd_run(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err)
 {
     struct cell_run_opts o = {0};
@@ -195,16 +204,15 @@ int cell_cmd_run(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *e
     char id[CELL_ENGINE_ID_SIZE];
     if (r == 0 && !args.help && (r = open_engine(ctx, &e, err)) == 0 &&
         (r = cell_engine_create(e, &o, id, err)) == 0) {
-        if (o.detach) {
-            if ((r = cell_engine_start(e, id, NULL, err)) == 0)
-                printf("%s\n", id);
-        } else {
-            _cleanup_close_ int fd = -1;
-            r = cell_engine_start(e, id, &fd, err);
-            if (r == 0)
-                r = cell_cli_attached(e, id, fd, o.interactive, o.tty, o.detach_keys,
-                                      sig_proxy(o.sig_proxy), err);
-        }
+        _cleanup_close_ int fd = -1;
+        r = cell_engine_start(e, id, o.detach ? NULL : &fd, err);
+        if (r < 0)
+            start_failed(ctx, err);
+        else if (o.detach)
+            printf("%s\n", id);
+        else
+            r = cell_cli_attached(e, id, fd, o.interactive, o.tty, o.detach_keys,
+                                  sig_proxy(o.sig_proxy), err);
         if (r < 0) {
             /* A container that never started goes, as Docker's --rm does. */
             _cleanup_err_ cell_err_t e2 = CELL_ERR_INIT;
