@@ -159,7 +159,7 @@ static int run_command_line(const struct cli_program *prog, void *global, struct
     const struct cli_command *cmd = find_command(prog, argv[0]);
     if (!cmd)
         return cell_error(err, 0, "unknown command \"%s\"", argv[0]);
-    struct cli_ctx ctx = {.prog = prog, .cmd = cmd, .global = global};
+    struct cli_ctx ctx = {.prog = prog, .cmd = cmd, .global = global, .failure_status = failure};
     if (cmd->failure_status)
         *failure = cmd->failure_status;
     return cmd->run(&ctx, n - 1, argv + 1, err);

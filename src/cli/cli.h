@@ -72,6 +72,10 @@ struct cli_ctx {
     const struct cli_program *prog;
     const struct cli_command *cmd;
     void *global; /* the program's global options */
+    /* The exit status of the command's failure (its failure_status to
+     * begin with): a handler may set another one, as Docker's run exits
+     * 126 or 127 for a command that cannot start. */
+    int *failure_status;
 };
 
 /* The parsed command line of one command. */

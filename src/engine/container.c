@@ -73,6 +73,15 @@ int cell_ctr_open_current(struct cell_engine *e, const char *id, struct cell_ctr
 
 /* ---- start -------------------------------------------------------------------- */
 
+int cell_engine_start_exit_code(const char *error)
+{
+    if (strstr(error, "executable file not found") || strstr(error, "no such file or directory"))
+        return 127;
+    if (strstr(error, "permission denied") || strstr(error, "is a directory"))
+        return 126;
+    return 128;
+}
+
 int cell_engine_start(struct cell_engine *e, const char *name_or_id, int *attach_fd,
                       cell_err_t *err)
 {
@@ -94,7 +103,8 @@ int cell_engine_start(struct cell_engine *e, const char *name_or_id, int *attach
     }
     json_object_del(c.rec, "StoppedByUser");
     int r = cell_ctr_save(&c, err);
-    struct cell_monitor_handle h;
+    bool tried = r == 0;
+    struct cell_monitor_handle h = {.pid = -1, .report_fd = -1, .go_fd = -1};
     if (r == 0)
         r = cell_monitor_spawn(e, &c, &h, err);
     if (r == 0 && attach_fd) {
@@ -108,6 +118,13 @@ int cell_engine_start(struct cell_engine *e, const char *name_or_id, int *attach
         *attach_fd = -1;
     }
     cell_monitor_handle_close(&h);
+    /* A monitor that failed wrote nothing and the lock is still ours: the
+     * record tells why, as Docker's inspect and `ps -a` do. */
+    if (r < 0 && tried) {
+        const char *why = cell_error_text(err);
+        cell_state_set_start_failed(c.rec, cell_engine_start_exit_code(why), why);
+        cell_ctr_save(&c, NULL);
+    }
     cell_ctr_close(&c);
     return r;
 }

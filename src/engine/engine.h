@@ -142,6 +142,14 @@ int cell_engine_create(struct cell_engine *e, const struct cell_run_opts *o,
 int cell_engine_start(struct cell_engine *e, const char *name_or_id, int *attach_fd,
                       cell_err_t *err);
 
+/* Docker's exit code of a container whose start failed, read from the
+ * error's words as Docker reads runc's: 127 when the command is not found
+ * ("executable file not found", "no such file or directory"), 126 when it
+ * cannot be invoked ("permission denied", "is a directory"), 128 for any
+ * other failure. A failed start records it as State.ExitCode, with the
+ * error as State.Error, and leaves State.Status as it was. */
+int cell_engine_start_exit_code(const char *error);
+
 /* `stop`: the stop signal (the container's, else SIGTERM), then SIGKILL
  * after timeout seconds (< 0: the container's StopTimeout, else 10);
  * returns once the monitor has recorded the end. */

@@ -29,3 +29,5 @@ void cell_monitor_handle_close(struct cell_monitor_handle *h);
 void cell_state_set_running(json_t *rec, pid_t pid, pid_t monitor);
 void cell_state_set_exited(json_t *rec, int exit_code, bool oom_killed, const char *error);
 void cell_state_set_status(json_t *rec, const char *status);
+/* A start that failed: the exit code and error say why; the status stays. */
+void cell_state_set_start_failed(json_t *rec, int exit_code, const char *error);

@@ -57,6 +57,13 @@ void cell_state_set_exited(json_t *rec, int exit_code, bool oom_killed, const ch
     json_object_del(rec, "Monitor");
 }
 
+void cell_state_set_start_failed(json_t *rec, int exit_code, const char *error)
+{
+    json_t *st = state_of(rec);
+    json_object_set_new(st, "ExitCode", json_integer(exit_code));
+    json_object_set_new(st, "Error", json_string(error ? error : ""));
+}
+
 const char *cell_state_status_of(const json_t *rec)
 {
     const char *s = json_string_value(json_object_get(json_object_get(rec, "State"), "Status"));

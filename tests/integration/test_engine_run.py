@@ -24,6 +24,16 @@ def test_run_prints_and_returns_the_exit_code(engine):
     assert engine.ids() == [], "--rm left the container"
 
 
+def test_container_run_fails_as_run_does(engine):
+    """`cell container run` is `cell run`: 125 for its own failures (Docker's),
+    127 for a command that is not there."""
+    assert engine.fail("container", "run", "--nosuchflag", "bb", status=125) == \
+        "cell: run: unknown flag: --nosuchflag"
+    p = engine.run("container", "run", "--rm", "bb", "nosuchcommand")
+    assert p.returncode == 127 and b"nosuchcommand" in p.stderr
+    assert engine.ids() == []
+
+
 def test_run_detached_then_ps_logs_stop_rm(engine):
     script = 'trap "echo bye; exit 0" TERM; echo up; echo warn >&2; while :; do sleep 0.1; done'
     cid = engine.ok("run", "-d", "--name", "web", "bb", "sh", "-c", script).strip()

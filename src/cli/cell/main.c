@@ -102,7 +102,12 @@ static int cell_cmd_container(const struct cli_ctx *ctx, int argc, char **argv, 
             cmd = &commands[i];
     if (!cmd)
         return cell_error(err, 0, "container: unknown command \"%s\"", argv[0]);
-    struct cli_ctx sub = {.prog = ctx->prog, .cmd = cmd, .global = ctx->global};
+    struct cli_ctx sub = {.prog = ctx->prog,
+                          .cmd = cmd,
+                          .global = ctx->global,
+                          .failure_status = ctx->failure_status};
+    if (cmd->failure_status && ctx->failure_status)
+        *ctx->failure_status = cmd->failure_status;
     return cmd->run(&sub, argc - 1, argv + 1, err);
 }
 

@@ -222,21 +222,13 @@ static int parse_run(const struct cli_ctx *ctx, struct cell_run_opts *o, int arg
     return attach_streams(o, &streams, err);
 }
 
-/* Docker's statuses for a command that could not be run: 127 when it is
- * not there, 126 when it cannot be executed (the runtime's words decide, as
- * they do for Docker's daemon); other failures are 125. */
-static int command_status(cell_err_t *err)
+/* Docker's CLI exits 127 or 126 when the container's command cannot be
+ * found or invoked (the engine's reading of the error), 125 otherwise. */
+static void start_failed(const struct cli_ctx *ctx, cell_err_t *err)
 {
-    const char *msg = cell_error_text(err);
-    int status =
-        strstr(msg, "executable file not found") || strstr(msg, "no such file or directory") ? 127
-        : strstr(msg, "permission denied") && strstr(msg, "exec")                            ? 126
-                                                                                             : 0;
-    if (!status)
-        return -1;
-    fprintf(stderr, "cell: %s\n", msg);
-    cell_error_clear(err);
-    return status;
+    int code = cell_engine_start_exit_code(cell_error_text(err));
+    if ((code == 126 || code == 127) && ctx->failure_status)
+        *ctx->failure_status = code;
 }
 
 int cell_cmd_run(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *err)
@@ -248,24 +240,24 @@ int cell_cmd_run(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *e
     char id[CELL_ENGINE_ID_SIZE];
     if (r == 0 && !args.help && (r = open_engine(ctx, &e, err)) == 0 &&
         (r = cell_engine_create(e, &o, id, err)) == 0) {
-        if (o.detach) {
-            if ((r = cell_engine_start(e, id, NULL, err)) == 0)
-                printf("%s\n", id);
-        } else {
-            _cleanup_close_ int fd = -1;
-            r = cell_engine_start(e, id, &fd, err);
+        _cleanup_close_ int fd = -1;
+        r = cell_engine_start(e, id, o.detach ? NULL : &fd, err);
+        if (r < 0)
+            start_failed(ctx, err);
+        else if (o.detach)
+            printf("%s
+", id);
+        else {
             unsigned streams = 0;
             attach_streams(&o, &streams, err);
-            if (r == 0)
-                r = cell_cli_attached_streams(e, id, fd, streams & CELL_STREAM_STDIN, o.tty,
-                                              o.detach_keys, sig_proxy(o.sig_proxy), streams, err);
+            r = cell_cli_attached_streams(e, id, fd, streams & CELL_STREAM_STDIN, o.tty,
+                                          o.detach_keys, sig_proxy(o.sig_proxy), streams, err);
         }
         if (r < 0) {
             /* A container that never started goes, as Docker's --rm does. */
             _cleanup_err_ cell_err_t e2 = CELL_ERR_INIT;
             if (o.rm)
                 cell_engine_remove(e, id, true, &e2);
-            r = command_status(err);
         }
     }
     cell_engine_close(e);
