@@ -245,8 +245,7 @@ int cell_cmd_run(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *e
         if (r < 0)
             start_failed(ctx, err);
         else if (o.detach)
-            printf("%s
-", id);
+            printf("%s\n", id);
         else {
             unsigned streams = 0;
             attach_streams(&o, &streams, err);
