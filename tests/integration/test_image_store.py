@@ -456,3 +456,46 @@ def test_import_save_and_load_through_pipes(cell, test_dir):
     assert p.returncode == 0, p.stderr.decode()
     assert p.stdout.decode() == "Loaded image: piped:1\n"
     assert other.inspect("piped:1")["Id"] == image_id
+
+
+def libarchive_path():
+    for line in subprocess.run(["ldconfig", "-p"], capture_output=True,
+                               text=True).stdout.splitlines():
+        if line.strip().startswith("libarchive.so.13 ") and "x86-64" in line:
+            return line.split("=>")[1].strip()
+    pytest.fail("libarchive.so.13 not in ldconfig -p", pytrace=False)
+
+
+def test_libarchive_is_loaded_only_by_commands_that_need_it(cell, test_dir):
+    """cell opens libarchive when it first reads or writes tar: with the
+    library unreadable (/dev/null bound over it in a mount namespace of the
+    test's own), commands that touch no tar run, and import and save fail
+    with one line that names the library, leaving nothing behind."""
+    tb = small_tarball(os.path.join(test_dir, "a.tar"), {"a": b"A"})
+    image_id = cell.ok("import", tb, "a:1").strip()
+    blobs = cell.blobs()
+
+    def without_libarchive(*args):
+        return subprocess.run(
+            ["unshare", "--mount", "--propagation", "private", "--", "sh", "-c",
+             'mount --bind /dev/null "$0" && exec "$@"', libarchive_path(),
+             cell.path, "--root", cell.root, *args],
+            capture_output=True, text=True, timeout=60)
+
+    p = without_libarchive("--version")
+    assert p.returncode == 0 and p.stdout.startswith("cell version"), p.stderr
+    p = without_libarchive("images", "--format", "{{.ID}}")
+    assert p.returncode == 0 and p.stdout == image_id[7:19] + "\n", p.stderr
+
+    p = without_libarchive("import", tb, "b:1")
+    assert p.returncode == 1
+    assert p.stderr.startswith("cell: ") and p.stderr.count("\n") == 1, p.stderr
+    assert "libarchive.so.13" in p.stderr
+    assert set(cell.records()) == {"docker.io/library/a:1"} and cell.blobs() == blobs
+
+    out = os.path.join(test_dir, "out.tar")
+    p = without_libarchive("save", "-o", out, "a:1")
+    assert p.returncode == 1
+    assert p.stderr.startswith("cell: ") and p.stderr.count("\n") == 1, p.stderr
+    assert "libarchive.so.13" in p.stderr
+    assert not os.path.exists(out)
