@@ -16,10 +16,14 @@ bool cell_image_digest_valid(const char *s)
 
 int image_sha256_init(struct image_sha256 *h, cell_err_t *err)
 {
+    /* errno: ENOMEM, or ELIBACC when cell could not load libcrypto
+     * (crypto_dl.c). */
     h->ctx = EVP_MD_CTX_new();
-    if (!h->ctx || EVP_DigestInit_ex(h->ctx, EVP_sha256(), NULL) != 1) {
+    if (!h->ctx)
+        return cell_error(err, errno, "sha256 context");
+    if (EVP_DigestInit_ex(h->ctx, EVP_sha256(), NULL) != 1) {
         image_sha256_free(h);
-        return cell_error(err, ENOMEM, "sha256 context");
+        return cell_error(err, 0, "sha256 context: init failed");
     }
     return 0;
 }

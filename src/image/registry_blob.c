@@ -85,8 +85,8 @@ static int xfer_open_writer(struct xfer *x, bool from_zero, cell_err_t *err)
     cell_image_blob_writer_abort(x->w);
     x->w = NULL;
     x->got = 0;
-    if (!x->md && !(x->md = EVP_MD_CTX_new()))
-        return cell_error(err, ENOMEM, "blob %s", d->digest);
+    if (!x->md && !(x->md = EVP_MD_CTX_new())) /* errno as in digest.c */
+        return cell_error(err, errno, "blob %s", d->digest);
     if (EVP_DigestInit_ex(x->md, EVP_sha256(), NULL) != 1)
         return cell_error(err, 0, "blob %s: sha256 init failed", d->digest);
     if (cell_image_blob_writer_open(x->f->s, d->digest, d->size, &x->w, err) < 0)

@@ -456,3 +456,69 @@ def test_import_save_and_load_through_pipes(cell, test_dir):
     assert p.returncode == 0, p.stderr.decode()
     assert p.stdout.decode() == "Loaded image: piped:1\n"
     assert other.inspect("piped:1")["Id"] == image_id
+
+
+
+def library_path(soname):
+    for line in subprocess.run(["ldconfig", "-p"], capture_output=True,
+                               text=True).stdout.splitlines():
+        if line.strip().startswith(soname + " ") and "x86-64" in line:
+            return line.split("=>")[1].strip()
+    pytest.fail(f"{soname} not in ldconfig -p", pytrace=False)
+
+
+def without_library(cell, soname, *args):
+    """cell with soname unreadable: /dev/null bound over it in a mount
+    namespace of the test's own."""
+    return subprocess.run(
+        ["unshare", "--mount", "--propagation", "private", "--", "sh", "-c",
+         'mount --bind /dev/null "$0" && exec "$@"', library_path(soname),
+         cell.path, "--root", cell.root, *args],
+        capture_output=True, text=True, timeout=60)
+
+
+def one_error_line(p, *words):
+    assert p.returncode == 1, p.stderr
+    assert p.stderr.startswith("cell: ") and p.stderr.count("\n") == 1, p.stderr
+    for w in words:
+        assert w in p.stderr
+
+
+# libarchive: what fails (and its error names the library); libcrypto: what
+# fails (errno ELIBACC: "Can not access a needed shared library").
+@pytest.mark.parametrize("soname,failing,words", [
+    ("libarchive.so.13", ["import", "save"], ["libarchive.so.13"]),
+    ("libcrypto.so.3", ["import", "load"], ["sha256", "shared library"]),
+])
+def test_libraries_are_loaded_only_by_commands_that_need_them(cell, test_dir, soname,
+                                                              failing, words):
+    """cell opens libarchive when it first reads or writes tar, and libcrypto
+    when it first hashes: without them, commands that need neither run,
+    and the ones that do fail with one line that says why, leaving nothing
+    behind."""
+    tb = small_tarball(os.path.join(test_dir, "a.tar"), {"a": b"A"})
+    image_id = cell.ok("import", tb, "a:1").strip()
+    saved = os.path.join(test_dir, "saved.tar")
+    cell.ok("save", "-o", saved, "a:1")
+    blobs = cell.blobs()
+
+    p = without_library(cell, soname, "--version")
+    assert p.returncode == 0 and p.stdout.startswith("cell version"), p.stderr
+    p = without_library(cell, soname, "images", "--format", "{{.ID}}")
+    assert p.returncode == 0 and p.stdout == image_id[7:19] + "\n", p.stderr
+    p = without_library(cell, soname, "inspect", "--format", "{{.Id}}", "a:1")
+    assert p.returncode == 0 and p.stdout == image_id + "\n", p.stderr
+
+    if "import" in failing:
+        one_error_line(without_library(cell, soname, "import", tb, "b:1"), *words)
+    if "load" in failing:
+        cell.ok("rmi", "a:1")
+        left = cell.blobs()
+        one_error_line(without_library(cell, soname, "load", "-i", saved), *words)
+        assert cell.records() == {} and cell.blobs() == left
+        cell.ok("load", "-i", saved)
+    assert set(cell.records()) == {"docker.io/library/a:1"} and cell.blobs() == blobs
+    if "save" in failing:
+        out = os.path.join(test_dir, "out.tar")
+        one_error_line(without_library(cell, soname, "save", "-o", out, "a:1"), *words)
+        assert not os.path.exists(out)

@@ -47,10 +47,11 @@ int seccomp_cache_key(const json_t *sc, char key[65])
                      v->major, v->minor, v->micro, seccomp_api_get(), u.release);
     unsigned char md[SHA256_DIGEST_LENGTH];
     SHA256_CTX c;
-    SHA256_Init(&c);
-    SHA256_Update(&c, prefix, (size_t)n);
-    SHA256_Update(&c, text, strlen(text));
-    SHA256_Final(md, &c);
+    /* They fail only in cell, when libcrypto cannot be loaded
+     * (src/image/crypto_dl.c): then no key, and no cache. */
+    if (SHA256_Init(&c) != 1 || SHA256_Update(&c, prefix, (size_t)n) != 1 ||
+        SHA256_Update(&c, text, strlen(text)) != 1 || SHA256_Final(md, &c) != 1)
+        return -ELIBACC;
     for (int i = 0; i < SHA256_DIGEST_LENGTH; i++)
         snprintf(key + 2 * i, 3, "%02x", md[i]);
     return 0;
