@@ -4,9 +4,8 @@
  * ~120 page faults (measured on `cell --version`: 7 ms -> 3 ms, 200 -> 76
  * page faults), though run (once the image is unpacked), ps, images,
  * inspect, logs, start, stop and rm hash nothing. The image layer hashes
- * blobs (EVP) and base64-codes credentials; in cell, the seccomp cache of
- * src/runtime names its programs by a SHA256_* digest (cell-runtime links
- * libcrypto statically and does not use this file).
+ * blobs (EVP) and base64-codes credentials (the runtime's seccomp cache
+ * keys use base/sha256.c, and cell-runtime links no libcrypto at all).
  *
  * These are the libcrypto functions cell calls, by the same names, each
  * forwarding to libcrypto.so.3 opened with dlopen on first use; all are
@@ -15,9 +14,7 @@
  * (NULL, 0, -1) with errno ELIBACC, so that a caller reporting errno says
  * why; EVP_EncodeBlock and EVP_DecodeBlock also leave an empty string
  * rather than an unwritten buffer. */
-#define OPENSSL_SUPPRESS_DEPRECATED /* SHA256_*: declared, not warned about */
 #include <openssl/evp.h>
-#include <openssl/sha.h>
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -35,10 +32,7 @@
     X(EVP_DigestUpdate)                                                                            \
     X(EVP_DigestFinal_ex)                                                                          \
     X(EVP_EncodeBlock)                                                                             \
-    X(EVP_DecodeBlock)                                                                             \
-    X(SHA256_Init)                                                                                 \
-    X(SHA256_Update)                                                                               \
-    X(SHA256_Final)
+    X(EVP_DecodeBlock)
 
 /* lc.name: libcrypto's own function, of the type its headers declare. */
 #define CRYPTO_FIELD(name) __typeof__(name) *name;
@@ -120,21 +114,4 @@ int EVP_DecodeBlock(unsigned char *t, const unsigned char *f, int n)
         return lc.EVP_DecodeBlock(t, f, n);
     *t = '\0';
     return -1;
-}
-
-int SHA256_Init(SHA256_CTX *c)
-{
-    return lc_ready() ? lc.SHA256_Init(c) : 0;
-}
-
-/* SHA256_CTX lives in the caller: Update and Final check too, so that a
- * caller that ignored Init's failure still gets no digest. */
-int SHA256_Update(SHA256_CTX *c, const void *data, size_t len)
-{
-    return lc_ready() ? lc.SHA256_Update(c, data, len) : 0;
-}
-
-int SHA256_Final(unsigned char *md, SHA256_CTX *c)
-{
-    return lc_ready() ? lc.SHA256_Final(md, c) : 0;
 }

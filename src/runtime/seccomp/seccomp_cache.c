@@ -10,11 +10,7 @@
 #include "base/cleanup.h"
 #include "base/fd.h"
 
-/* The one-shot SHA256_* calls are deprecated in OpenSSL 3 in favour of EVP,
- * whose first use loads the provider machinery and openssl.cnf (about a
- * millisecond): the low-level ones hash without any of that. */
-#define OPENSSL_SUPPRESS_DEPRECATED
-#include <openssl/sha.h>
+#include "base/sha256.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -45,14 +41,15 @@ int seccomp_cache_key(const json_t *sc, char key[65])
     char prefix[512];
     int n = snprintf(prefix, sizeof prefix, "cell-seccomp-2 libseccomp %u.%u.%u api %u kernel %s\n",
                      v->major, v->minor, v->micro, seccomp_api_get(), u.release);
-    unsigned char md[SHA256_DIGEST_LENGTH];
-    SHA256_CTX c;
-    /* They fail only in cell, when libcrypto cannot be loaded
-     * (src/image/crypto_dl.c): then no key, and no cache. */
-    if (SHA256_Init(&c) != 1 || SHA256_Update(&c, prefix, (size_t)n) != 1 ||
-        SHA256_Update(&c, text, strlen(text)) != 1 || SHA256_Final(md, &c) != 1)
-        return -ELIBACC;
-    for (int i = 0; i < SHA256_DIGEST_LENGTH; i++)
+    /* Our own SHA-256: a key of a few KiB does not need OpenSSL, whose
+     * loading would cost a container's start more than the hashing. */
+    struct cell_sha256 c;
+    unsigned char md[32];
+    cell_sha256_init(&c);
+    cell_sha256_update(&c, prefix, (size_t)n);
+    cell_sha256_update(&c, text, strlen(text));
+    cell_sha256_final(&c, md);
+    for (int i = 0; i < 32; i++)
         snprintf(key + 2 * i, 3, "%02x", md[i]);
     return 0;
 }
