@@ -120,6 +120,12 @@ size_t cli_text_width(const char *s, size_t n, enum cli_text_width mode)
     size_t width = 0;
     bool joined = false;
     for (size_t i = 0, len; i < n; i += len) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c < 0x7f && !joined) { /* printable ASCII: most of every table */
+            width++;
+            len = 1;
+            continue;
+        }
         uint32_t r = next_rune((const unsigned char *)s + i, n - i, &len);
         if (mode == CLI_WIDTH_RUNES) {
             width++;
