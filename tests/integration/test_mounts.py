@@ -313,6 +313,27 @@ def test_added_masked_path_hides_a_file(rt, bundle, hostdir):
     assert run_ok(rt, b) == ".\n"
 
 
+def test_mounts_inside_a_bind_of_a_shared_host_mount_stay_inside(rt, bundle, hostdir):
+    """A bind's source on a shared host mount (every mount is shared where
+    systemd is PID 1): what the container mounts under the bind, here a
+    masked path, must not appear on the host, as with runc, whose binds are
+    slaves of the host's mounts unless shared propagation is asked."""
+    src = hostdir("shared")
+    with open(os.path.join(src, "secret"), "w") as f:
+        f.write("s3cret\n")
+    subprocess.run(["mount", "--bind", src, src], check=True)
+    try:
+        subprocess.run(["mount", "--make-shared", src], check=True)
+        b = bundle().sh("cat /mnt/a/secret; echo .")
+        b.bind(src, "/mnt/a", "rbind", "ro")
+        b.linux["maskedPaths"].append("/mnt/a/secret")
+        assert run_ok(rt, b) == ".\n"
+        assert mounts_mentioning(os.path.join(src, "secret")) == []
+    finally:
+        for m in reversed(mounts_mentioning(src)):
+            subprocess.run(["umount", "-l", m], capture_output=True)
+
+
 # -- root ------------------------------------------------------------------
 
 

@@ -22,10 +22,14 @@ unsigned cell_mount_attrs_from_flags(unsigned long flags)
         unsigned long ms;
         unsigned attr;
     } map[] = {
-        {MS_RDONLY, MOUNT_ATTR_RDONLY},         {MS_NOSUID, MOUNT_ATTR_NOSUID},
-        {MS_NODEV, MOUNT_ATTR_NODEV},           {MS_NOEXEC, MOUNT_ATTR_NOEXEC},
-        {MS_NOATIME, MOUNT_ATTR_NOATIME},       {MS_STRICTATIME, MOUNT_ATTR_STRICTATIME},
-        {MS_RELATIME, MOUNT_ATTR_RELATIME},     {MS_NODIRATIME, MOUNT_ATTR_NODIRATIME},
+        {MS_RDONLY, MOUNT_ATTR_RDONLY},
+        {MS_NOSUID, MOUNT_ATTR_NOSUID},
+        {MS_NODEV, MOUNT_ATTR_NODEV},
+        {MS_NOEXEC, MOUNT_ATTR_NOEXEC},
+        {MS_NOATIME, MOUNT_ATTR_NOATIME},
+        {MS_STRICTATIME, MOUNT_ATTR_STRICTATIME},
+        {MS_RELATIME, MOUNT_ATTR_RELATIME},
+        {MS_NODIRATIME, MOUNT_ATTR_NODIRATIME},
         {MS_NOSYMFOLLOW, MOUNT_ATTR_NOSYMFOLLOW},
     };
     unsigned attrs = 0;
@@ -72,8 +76,11 @@ static int fsconfig_sb_flags(int fsfd, unsigned long flags)
     static const struct {
         unsigned long ms;
         const char *name;
-    } map[] = {{MS_SYNCHRONOUS, "sync"}, {MS_DIRSYNC, "dirsync"}, {MS_LAZYTIME, "lazytime"},
-               {MS_MANDLOCK, "mand"}, {MS_SILENT, "silent"}};
+    } map[] = {{MS_SYNCHRONOUS, "sync"},
+               {MS_DIRSYNC, "dirsync"},
+               {MS_LAZYTIME, "lazytime"},
+               {MS_MANDLOCK, "mand"},
+               {MS_SILENT, "silent"}};
     for (size_t i = 0; i < ARRAY_SIZE(map); i++)
         if ((flags & map[i].ms) && fsconfig(fsfd, FSCONFIG_SET_FLAG, map[i].name, NULL, 0) < 0)
             return -1;
@@ -98,7 +105,8 @@ static int make_fs_mount(const struct cell_mount *m, const char *type, const cha
             if (fsconfig_option(fsfd, o) < 0)
                 return fs_error(fsfd, errno, m, err);
     }
-    if (fsconfig_sb_flags(fsfd, flags) < 0 || fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+    if (fsconfig_sb_flags(fsfd, flags) < 0 ||
+        fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
         return fs_error(fsfd, errno, m, err);
     int mfd = fsmount(fsfd, FSMOUNT_CLOEXEC, cell_mount_attrs_from_flags(flags));
     if (mfd < 0)
@@ -136,10 +144,30 @@ static int clone_source(int dirfd, const char *path, const struct cell_mount *m,
     return TAKE_FD(mfd);
 }
 
+/* A tree cloned here, in the runtime's namespace, from a shared mount (the
+ * host's /, /tmp... where systemd is PID 1) is a peer of it: whatever the
+ * container then mounts under the bind would appear on the host (a masked
+ * path inside a bind did). Unless shared propagation was asked (of the
+ * mount, or of the root), it becomes what the init makes of its own copy
+ * of the host's mounts: a slave (receives, never sends), or private. */
+static int isolate_clone(int mfd, const struct cell_container *c, const struct cell_mount *m)
+{
+    unsigned long root = c->spec->linux.rootfs_propagation;
+    if ((m->propagation & MS_SHARED) || (root & MS_SHARED))
+        return 0;
+    return set_attrs(mfd, 0, 0, (root & MS_PRIVATE) ? MS_PRIVATE : MS_SLAVE, true);
+}
+
 static int make_bind_mount(struct cell_container *c, const struct cell_mount *m, cell_err_t *err)
 {
     _cleanup_close_ int bundlefd = open(c->bundle, O_PATH | O_DIRECTORY | O_CLOEXEC);
-    return clone_source(bundlefd, m->source, m, err);
+    _cleanup_close_ int mfd = clone_source(bundlefd, m->source, m, err);
+    if (mfd < 0)
+        return mfd;
+    if (isolate_clone(mfd, c, m) < 0)
+        return cell_error(err, errno, "bind mount %s on %s: make it a slave", m->source,
+                          m->destination);
+    return TAKE_FD(mfd);
 }
 
 static bool tree_is_dir(int mfd)
@@ -334,8 +362,8 @@ static int mount_cgroup_v1_view(struct cell_container *c, int rootfd, const stru
     struct cell_mount tmpfs = *m;
     tmpfs.type = "tmpfs";
     tmpfs.source = "tmpfs";
-    _cleanup_close_ int tfd = make_fs_mount(&tmpfs, "tmpfs", "mode=755",
-                                            m->flags & ~(unsigned long)MS_RDONLY, err);
+    _cleanup_close_ int tfd =
+        make_fs_mount(&tmpfs, "tmpfs", "mode=755", m->flags & ~(unsigned long)MS_RDONLY, err);
     if (tfd < 0)
         return tfd;
     /* Attached first: kernels before 6.15 refuse move_mount into a tree
@@ -531,7 +559,7 @@ int cell_rootfs_enter(struct cell_container *c, int rootfd, cell_err_t *err)
      * every process in it: without a namespace of its own the container
      * gets a chroot, as runc does. */
     bool own = cell_mounts_own_namespace(c);
-    int r = !own            ? enter_chroot(c, rootfd, false, err)
+    int r = !own                ? enter_chroot(c, rootfd, false, err)
             : c->opts->no_pivot ? enter_chroot(c, rootfd, true, err)
                                 : enter_pivot(rootfd, err);
     if (r < 0)
