@@ -34,7 +34,7 @@ RUNTIME_PATH = $(if $(findstring /,$(RUNTIME)),$(abspath $(RUNTIME)),$(shell com
 # host's layout; one that cannot apply there is skipped with its reason
 # (-rs prints them). --overlay makes the guest's root writable, as a real
 # host's is (skopeo keeps a blob-info cache under /var/lib/containers), and
-# throws the writes away. About 13 minutes on this 2-core machine when it
+# throws the writes away. About 15 minutes on this 2-core machine when it
 # is otherwise idle, 25-30 when other work shares its cores: the time limit
 # only catches a hang. V2_TESTS picks a subset.
 V2_TESTS ?= $(ITESTS)
