@@ -36,14 +36,9 @@ static long long mono_ms(void)
 
 /* ---- refresh ------------------------------------------------------------------ */
 
-static bool status_live(const char *s)
-{
-    return !strcmp(s, "running") || !strcmp(s, "paused") || !strcmp(s, "restarting");
-}
-
 bool cell_engine_refresh(struct cell_engine *e, struct cell_ctr *c)
 {
-    if (!status_live(cell_state_status_of(c->rec)) || cell_state_monitor_alive(c->rec))
+    if (!cell_state_live(cell_state_status_of(c->rec)) || cell_state_monitor_alive(c->rec))
         return false;
     /* The monitor is gone: nothing holds the container's stdio or will
      * record its end, so end it now, as a killed conmon's container ends. */
@@ -60,7 +55,7 @@ int cell_ctr_open_current(struct cell_engine *e, const char *id, struct cell_ctr
 {
     if (cell_ctr_peek(e, id, out, err) < 0)
         return -1;
-    if (!status_live(cell_state_status_of(out->rec)) || cell_state_monitor_alive(out->rec))
+    if (!cell_state_live(cell_state_status_of(out->rec)) || cell_state_monitor_alive(out->rec))
         return 0;
     /* Its monitor looks dead: refresh under the lock, which reads the
      * record again (another command may have brought it up to date). */
@@ -92,7 +87,7 @@ int cell_engine_start(struct cell_engine *e, const char *name_or_id, int *attach
         return -1;
     cell_engine_refresh(e, &c);
     const char *status = cell_state_status_of(c.rec);
-    if (status_live(status)) {
+    if (cell_state_live(status)) {
         cell_ctr_close(&c);
         return 0;
     }
@@ -137,7 +132,7 @@ static int open_running(struct cell_engine *e, const char *name_or_id, struct ce
     if (cell_ctr_open_name(e, name_or_id, true, c, err) < 0)
         return -1;
     cell_engine_refresh(e, c);
-    if (!status_live(cell_state_status_of(c->rec))) {
+    if (!cell_state_live(cell_state_status_of(c->rec))) {
         cell_error(err, 0, "Container %s is not running", name_or_id);
         cell_ctr_close(c);
         return -1;
@@ -176,7 +171,7 @@ static bool wait_not_live(struct cell_engine *e, const char *id, long long deadl
             return true;
         cell_engine_refresh(e, &c);
         const char *s = cell_state_status_of(c.rec);
-        bool live = status_live(s) && strcmp(s, "restarting") != 0;
+        bool live = cell_state_live(s) && strcmp(s, "restarting") != 0;
         cell_ctr_close(&c);
         if (!live)
             return true;
@@ -198,7 +193,7 @@ int cell_engine_stop(struct cell_engine *e, const char *name_or_id, int timeout,
         cell_ctr_close(&c);
         return -1;
     }
-    if (!status_live(cell_state_status_of(c.rec))) {
+    if (!cell_state_live(cell_state_status_of(c.rec))) {
         cell_ctr_close(&c);
         return 0;
     }
@@ -279,7 +274,7 @@ int cell_engine_remove(struct cell_engine *e, const char *name_or_id, bool force
         return -1;
     cell_engine_refresh(e, &c);
     const char *status = cell_state_status_of(c.rec);
-    if (status_live(status) && !force) {
+    if (cell_state_live(status) && !force) {
         int r = cell_error(err, 0,
                            "You cannot remove a %s container %s. Stop the container before "
                            "attempting removal or force remove",

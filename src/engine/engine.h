@@ -81,6 +81,8 @@ int cell_ctr_save(struct cell_ctr *c, cell_err_t *err);
 void cell_ctr_close(struct cell_ctr *c);
 /* The record's State.Status ("dead" when there is none). */
 const char *cell_state_status_of(const json_t *rec);
+/* A status with a monitor behind it: running, paused or restarting. */
+bool cell_state_live(const char *status);
 /* Whether the record's monitor is alive (pid and start time as recorded). */
 bool cell_state_monitor_alive(const json_t *rec);
 /* Every container id (NULL-terminated, allocated), in no order. */
@@ -223,8 +225,8 @@ int cell_engine_rename(struct cell_engine *e, const char *name_or_id, const char
                        cell_err_t *err);
 /* `update`: new limits (and restart policy) in the record, and on the live
  * cgroup when the container runs. */
-int cell_engine_update(struct cell_engine *e, const char *name_or_id,
-                       const struct cell_run_opts *o, cell_err_t *err);
+int cell_engine_update(struct cell_engine *e, const char *name_or_id, const struct cell_run_opts *o,
+                       cell_err_t *err);
 /* `attach`: a connection to a running container's monitor; *tty and
  * *open_stdin say how it was made. */
 int cell_engine_attach(struct cell_engine *e, const char *name_or_id, int *fd, bool *tty,

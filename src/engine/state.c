@@ -78,3 +78,8 @@ bool cell_state_monitor_alive(const json_t *rec)
         (unsigned long long)json_integer_value(json_object_get(m, "StartTime"));
     return pid > 0 && cell_proc_alive(pid, start);
 }
+
+bool cell_state_live(const char *status)
+{
+    return !strcmp(status, "running") || !strcmp(status, "paused") || !strcmp(status, "restarting");
+}

@@ -25,6 +25,9 @@ struct cell_cli_global {
 const char *cell_cli_root(const struct cli_ctx *ctx);
 /* Opens the image store at cell_cli_root. */
 int cell_cli_store_open(const struct cli_ctx *ctx, struct cell_image_store **out, cell_err_t *err);
+/* Opens the engine at cell_cli_root. */
+struct cell_engine;
+int cell_cli_engine_open(const struct cli_ctx *ctx, struct cell_engine **out, cell_err_t *err);
 /* "12.3MB", "512B", as Docker prints sizes (SI units). buf of 16 bytes. */
 void cell_cli_human_size(int64_t bytes, char buf[16]);
 

@@ -17,11 +17,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static int open_engine(const struct cli_ctx *ctx, struct cell_engine **e, cell_err_t *err)
-{
-    return cell_engine_open(cell_cli_root(ctx), e, err);
-}
-
 /* ---- ps ----------------------------------------------------------------------------- */
 
 struct ps_opts {
@@ -45,11 +40,6 @@ const struct cli_option cell_ps_options[] = {
      "filter (name=, id=, status=, label=, ancestor=, exited=)"},
     {0},
 };
-
-static bool status_running(const char *s)
-{
-    return !strcmp(s, "running") || !strcmp(s, "paused") || !strcmp(s, "restarting");
-}
 
 /* Docker's ps filters: every key must match (values of one key: any). */
 static bool filter_one(const json_t *row, const json_t *rec, const char *key, const char *val)
@@ -137,7 +127,7 @@ static json_t *ps_rows(struct cell_engine *e, const struct ps_opts *o, cell_err_
         struct cell_ctr c;
         if (cell_ctr_open_current(e, ids[i], &c, NULL) < 0)
             continue;
-        bool show = o->all || last >= 0 || status_running(cell_state_status_of(c.rec));
+        bool show = o->all || last >= 0 || cell_state_live(cell_state_status_of(c.rec));
         json_t *row = show ? cell_engine_ps_row(e, &c, o->no_trunc) : NULL;
         if (row && filters_match(o->filter, row, c.rec)) {
             l[k].created =
@@ -193,7 +183,7 @@ int cell_cmd_ps(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *er
     if (r == 0)
         r = check_filters(o.filter, err);
     if (r == 0)
-        r = open_engine(ctx, &e, err);
+        r = cell_cli_engine_open(ctx, &e, err);
     json_t *rows = r == 0 ? ps_rows(e, &o, err) : NULL;
     if (r == 0 && !rows)
         r = -1;
@@ -228,7 +218,7 @@ static int for_each(const struct cli_ctx *ctx, int argc, char **argv, each_fn fn
                     bool echo, cell_err_t *err)
 {
     struct cell_engine *e = NULL;
-    if (open_engine(ctx, &e, err) < 0)
+    if (cell_cli_engine_open(ctx, &e, err) < 0)
         return -1;
     int result = 0;
     for (int i = 0; i < argc; i++) {
@@ -379,7 +369,7 @@ static bool still_running(void *data)
     if (cell_ctr_open(f->e, f->id, false, &c, NULL) < 0)
         return false;
     const char *s = cell_state_status_of(c.rec);
-    bool live = status_running(s) && cell_state_monitor_alive(c.rec);
+    bool live = cell_state_live(s) && cell_state_monitor_alive(c.rec);
     cell_ctr_close(&c);
     return live;
 }
@@ -415,7 +405,7 @@ int cell_cmd_logs(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *
         (o.until && cell_log_time_parse(o.until, now_ns, &ro.until_ns, err) < 0))
         return -1;
     struct cell_engine *e = NULL;
-    if (open_engine(ctx, &e, err) < 0)
+    if (cell_cli_engine_open(ctx, &e, err) < 0)
         return -1;
     struct cell_ctr c;
     int r = cell_ctr_open_name(e, args.argv[0], false, &c, err);
@@ -484,7 +474,7 @@ int cell_cmd_inspect(const struct cli_ctx *ctx, int argc, char **argv, cell_err_
     if (o.type && strcmp(o.type, "container") && strcmp(o.type, "image"))
         return cell_error(err, 0, "\"%s\" is not a valid value for --type", o.type);
     struct cell_engine *e = NULL;
-    if (open_engine(ctx, &e, err) < 0)
+    if (cell_cli_engine_open(ctx, &e, err) < 0)
         return -1;
     json_t *list = json_array();
     int r = 0;

@@ -34,7 +34,7 @@ int cell_cmd_exec(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *
     if (r == 0 && !args.help)
         r = cli_nargs(ctx, &args, 2, -1, err);
     struct cell_engine *e = NULL;
-    if (r == 0 && !args.help && (r = cell_engine_open(cell_cli_root(ctx), &e, err)) == 0) {
+    if (r == 0 && !args.help && (r = cell_cli_engine_open(ctx, &e, err)) == 0) {
         struct cell_exec_request req = {
             .cmd = args.argv + 1,
             .env = o.env,

@@ -344,7 +344,7 @@ int cell_cmd_explain(const struct cli_ctx *ctx, int argc, char **argv, cell_err_
     if (o.format && !json && strcmp(o.format, "text"))
         return cell_error(err, 0, "explain: unknown --format \"%s\" (text or json)", o.format);
     struct cell_engine *e = NULL;
-    if (cell_engine_open(cell_cli_root(ctx), &e, err) < 0)
+    if (cell_cli_engine_open(ctx, &e, err) < 0)
         return -1;
     struct cell_ctr c;
     json_t *x = NULL;

@@ -10,11 +10,6 @@
 #include <string.h>
 #include <unistd.h>
 
-static int open_engine(const struct cli_ctx *ctx, struct cell_engine **e, cell_err_t *err)
-{
-    return cell_engine_open(cell_cli_root(ctx), e, err);
-}
-
 struct restart_opts {
     const char *time;
 };
@@ -37,7 +32,7 @@ int cell_cmd_restart(const struct cli_ctx *ctx, int argc, char **argv, cell_err_
         return -1;
     int timeout = o.time ? atoi(o.time) : -1;
     struct cell_engine *e = NULL;
-    if (open_engine(ctx, &e, err) < 0)
+    if (cell_cli_engine_open(ctx, &e, err) < 0)
         return -1;
     int r = 0;
     for (int i = 0; i < args.argc && r == 0; i++)
@@ -55,7 +50,7 @@ int cell_cmd_rename(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t
     if (cli_nargs(ctx, &args, 2, 2, err) < 0)
         return -1;
     struct cell_engine *e = NULL;
-    if (open_engine(ctx, &e, err) < 0)
+    if (cell_cli_engine_open(ctx, &e, err) < 0)
         return -1;
     int r = cell_engine_rename(e, args.argv[0], args.argv[1], err);
     cell_engine_close(e);
@@ -91,7 +86,7 @@ int cell_cmd_update(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t
     if (cli_nargs(ctx, &args, 1, -1, err) < 0)
         return -1;
     struct cell_engine *e = NULL;
-    if (open_engine(ctx, &e, err) < 0)
+    if (cell_cli_engine_open(ctx, &e, err) < 0)
         return -1;
     int r = 0;
     for (int i = 0; i < args.argc && r == 0; i++)
@@ -124,7 +119,7 @@ int cell_cmd_attach(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t
     if (cli_nargs(ctx, &args, 1, 1, err) < 0)
         return -1;
     struct cell_engine *e = NULL;
-    if (open_engine(ctx, &e, err) < 0)
+    if (cell_cli_engine_open(ctx, &e, err) < 0)
         return -1;
     int fd = -1;
     bool tty = false, open_stdin = false;
@@ -149,7 +144,7 @@ int cell_cmd_port(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *
     if (cli_nargs(ctx, &args, 1, 2, err) < 0)
         return -1;
     struct cell_engine *e = NULL;
-    if (open_engine(ctx, &e, err) < 0)
+    if (cell_cli_engine_open(ctx, &e, err) < 0)
         return -1;
     char id[CELL_ENGINE_ID_SIZE];
     int r = cell_ctr_find(e, args.argv[0], id, err);
@@ -190,7 +185,7 @@ int cell_cmd_container_prune(const struct cli_ctx *ctx, int argc, char **argv, c
             return 0;
     }
     struct cell_engine *e = NULL;
-    if (open_engine(ctx, &e, err) < 0)
+    if (cell_cli_engine_open(ctx, &e, err) < 0)
         return -1;
     _cleanup_strv_ char **removed = NULL;
     int r = cell_engine_prune(e, &removed, err);

@@ -26,7 +26,7 @@ static int each(const struct cli_ctx *ctx, int argc, char **argv, one_fn fn, cel
     if (cli_nargs(ctx, &args, 1, -1, err) < 0)
         return -1;
     struct cell_engine *e = NULL;
-    if (cell_engine_open(cell_cli_root(ctx), &e, err) < 0)
+    if (cell_cli_engine_open(ctx, &e, err) < 0)
         return -1;
     int result = 0;
     for (int i = 0; i < args.argc; i++) {
@@ -65,7 +65,7 @@ int cell_cmd_top(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *e
     if (cli_nargs(ctx, &args, 1, -1, err) < 0)
         return -1;
     struct cell_engine *e = NULL;
-    if (cell_engine_open(cell_cli_root(ctx), &e, err) < 0)
+    if (cell_cli_engine_open(ctx, &e, err) < 0)
         return -1;
     json_t *list = NULL;
     int r = cell_engine_top(e, args.argv[0], args.argv + 1, &list, err);
@@ -251,7 +251,7 @@ int cell_cmd_events(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t
     if (r == 0)
         r = check_template(p.format, err);
     if (r == 0)
-        r = cell_engine_open(cell_cli_root(ctx), &e, err);
+        r = cell_cli_engine_open(ctx, &e, err);
     if (r == 0)
         r = cell_engine_events_read(e, &ro, err);
     if (r == 0 && err->msg)

@@ -200,11 +200,6 @@ static int attach_streams(const struct cell_run_opts *o, unsigned *streams, cell
     return 0;
 }
 
-static int open_engine(const struct cli_ctx *ctx, struct cell_engine **e, cell_err_t *err)
-{
-    return cell_engine_open(cell_cli_root(ctx), e, err);
-}
-
 static int parse_run(const struct cli_ctx *ctx, struct cell_run_opts *o, int argc, char **argv,
                      struct cli_args *args, cell_err_t *err)
 {
@@ -238,7 +233,7 @@ int cell_cmd_run(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t *e
     int r = parse_run(ctx, &o, argc, argv, &args, err);
     struct cell_engine *e = NULL;
     char id[CELL_ENGINE_ID_SIZE];
-    if (r == 0 && !args.help && (r = open_engine(ctx, &e, err)) == 0 &&
+    if (r == 0 && !args.help && (r = cell_cli_engine_open(ctx, &e, err)) == 0 &&
         (r = cell_engine_create(e, &o, id, err)) == 0) {
         _cleanup_close_ int fd = -1;
         r = cell_engine_start(e, id, o.detach ? NULL : &fd, err);
@@ -271,7 +266,7 @@ int cell_cmd_create(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t
     int r = parse_run(ctx, &o, argc, argv, &args, err);
     struct cell_engine *e = NULL;
     char id[CELL_ENGINE_ID_SIZE];
-    if (r == 0 && !args.help && (r = open_engine(ctx, &e, err)) == 0 &&
+    if (r == 0 && !args.help && (r = cell_cli_engine_open(ctx, &e, err)) == 0 &&
         (r = cell_engine_create(e, &o, id, err)) == 0)
         printf("%s\n", id);
     cell_engine_close(e);
@@ -301,7 +296,7 @@ int cell_cmd_start(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t 
     if (cli_nargs(ctx, &args, 1, -1, err) < 0)
         return -1;
     struct cell_engine *e = NULL;
-    if (open_engine(ctx, &e, err) < 0)
+    if (cell_cli_engine_open(ctx, &e, err) < 0)
         return -1;
     int r = 0;
     if (o.attach || o.interactive) {

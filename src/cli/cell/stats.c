@@ -329,7 +329,7 @@ int cell_cmd_stats(const struct cli_ctx *ctx, int argc, char **argv, cell_err_t 
             return -1;
     }
     struct cell_engine *e = NULL;
-    if (cell_engine_open(cell_cli_root(ctx), &e, err) < 0)
+    if (cell_cli_engine_open(ctx, &e, err) < 0)
         return -1;
     struct target *t = NULL;
     size_t n = 0;

@@ -3,6 +3,7 @@
 #include "cli/cell/cell_cli.h"
 
 #include "base/cleanup.h"
+#include "engine/engine.h"
 #include "image/image.h"
 
 #include <stdio.h>
@@ -20,6 +21,11 @@ const char *cell_cli_root(const struct cli_ctx *ctx)
 int cell_cli_store_open(const struct cli_ctx *ctx, struct cell_image_store **out, cell_err_t *err)
 {
     return cell_image_store_open(cell_cli_root(ctx), out, err);
+}
+
+int cell_cli_engine_open(const struct cli_ctx *ctx, struct cell_engine **out, cell_err_t *err)
+{
+    return cell_engine_open(cell_cli_root(ctx), out, err);
 }
 
 void cell_cli_human_size(int64_t bytes, char buf[16])
